@@ -24,6 +24,9 @@ var (
 	ErrAlreadyExists = errors.New("already exists")
 	// ErrInvalid means a record is malformed (missing id or key).
 	ErrInvalid = errors.New("invalid record")
+	// ErrConflict means the request conflicts with the record's current
+	// state (e.g. cancelling a run that already finished).
+	ErrConflict = errors.New("conflict")
 	// ErrClosed means the store was closed.
 	ErrClosed = errors.New("store closed")
 )

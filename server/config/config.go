@@ -1,0 +1,105 @@
+// Package config holds the server's configuration: defaults, then ORION_*
+// environment variables, then command-line flags (applied by the caller),
+// then Validate.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config configures an Orion server.
+type Config struct {
+	// Host and Port of the one listener serving gRPC and HTTP/JSON.
+	Host string
+	Port int
+	// Home is Orion's data folder; the store lives at Home/orion.db unless
+	// DBPath says otherwise.
+	Home   string
+	DBPath string
+	// LogLevel is trace, debug, info, warn or error; LogJSON selects JSON logs.
+	LogLevel string
+	LogJSON  bool
+	// Leases and heartbeats handed to agents.
+	LeaseDuration     time.Duration
+	HeartbeatInterval time.Duration
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the defaults: 127.0.0.1:4200, ~/.orion, info logs.
+func Default() Config {
+	home := ".orion"
+	if dir, err := os.UserHomeDir(); err == nil {
+		home = filepath.Join(dir, ".orion")
+	}
+	return Config{
+		Host:              "127.0.0.1",
+		Port:              4200,
+		Home:              home,
+		LogLevel:          "info",
+		LeaseDuration:     15 * time.Second,
+		HeartbeatInterval: 5 * time.Second,
+		ShutdownTimeout:   5 * time.Second,
+	}
+}
+
+// FromEnv applies ORION_HOME, ORION_SERVER_HOST, ORION_SERVER_PORT,
+// ORION_DB_PATH, ORION_LOG_LEVEL and ORION_LOG_FORMAT=json over c.
+func (c Config) FromEnv(getenv func(string) string) (Config, error) {
+	if v := getenv("ORION_HOME"); v != "" {
+		c.Home = v
+	}
+	if v := getenv("ORION_SERVER_HOST"); v != "" {
+		c.Host = v
+	}
+	if v := getenv("ORION_SERVER_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("ORION_SERVER_PORT=%q is not a port number", v)
+		}
+		c.Port = p
+	}
+	if v := getenv("ORION_DB_PATH"); v != "" {
+		c.DBPath = v
+	}
+	if v := getenv("ORION_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+	if getenv("ORION_LOG_FORMAT") == "json" {
+		c.LogJSON = true
+	}
+	return c, nil
+}
+
+// Validate checks the configuration and fills derived values.
+func (c *Config) Validate() error {
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("--port %d is out of range: use 0-65535", c.Port)
+	}
+	if c.Host == "" {
+		return fmt.Errorf("--host is empty: use an address such as 127.0.0.1")
+	}
+	if c.Home == "" {
+		return fmt.Errorf("ORION_HOME is empty: set it to a folder for Orion's data")
+	}
+	if c.DBPath == "" {
+		c.DBPath = filepath.Join(c.Home, "orion.db")
+	}
+	switch c.LogLevel {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q is not one of trace, debug, info, warn, error", c.LogLevel)
+	}
+	if c.LeaseDuration <= c.HeartbeatInterval {
+		return fmt.Errorf("lease duration %s must be longer than the heartbeat interval %s", c.LeaseDuration, c.HeartbeatInterval)
+	}
+	return nil
+}
+
+// Addr is the listen address.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }

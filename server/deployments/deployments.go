@@ -1,0 +1,208 @@
+// Package deployments stores deployments: validation, the upsert keyed by
+// (flow name, deployment name), flows and work queues created on first use,
+// and deletion with the runs that have not started.
+package deployments
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/runs"
+	"github.com/orion-run/orion/server/scheduler"
+	"github.com/orion-run/orion/server/store"
+)
+
+// DefaultWorkQueue is the queue of deployments that name none.
+const DefaultWorkQueue = "default"
+
+// MaxNameLength bounds flow, deployment and work queue names.
+const MaxNameLength = 100
+
+// ValidateName checks a flow, deployment or work queue name.
+func ValidateName(field, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return store.Invalidf("%s is required", field)
+	case len(name) > MaxNameLength:
+		return store.Invalidf("%s is longer than %d characters", field, MaxNameLength)
+	case strings.ContainsAny(name, "/%&><"):
+		return store.Invalidf("%s %q must not contain any of / %% & > <", field, name)
+	}
+	return nil
+}
+
+// EnsureFlow returns the flow with the given name, creating it on first use.
+func EnsureFlow(tx store.Tx, name string, tags []string) (*orionv1.Flow, bool, error) {
+	if err := ValidateName("flow_name", name); err != nil {
+		return nil, false, err
+	}
+	f, err := tx.FlowByName(name)
+	if err == nil {
+		return f, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, false, err
+	}
+	now := timestamppb.New(tx.Now())
+	f = &orionv1.Flow{Id: uuid.NewString(), Name: name, Tags: tags, CreateTime: now, UpdateTime: now}
+	if err := tx.PutFlow(f); err != nil {
+		return nil, false, err
+	}
+	return f, true, nil
+}
+
+// EnsureWorkQueue returns the named work queue, creating it on first use.
+func EnsureWorkQueue(tx store.Tx, name string) (*orionv1.WorkQueue, error) {
+	if err := ValidateName("work_queue_name", name); err != nil {
+		return nil, err
+	}
+	q, err := tx.WorkQueueByName(name)
+	if err == nil {
+		return q, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	now := timestamppb.New(tx.Now())
+	q = &orionv1.WorkQueue{Id: uuid.NewString(), Name: name, CreateTime: now, UpdateTime: now}
+	return q, tx.PutWorkQueue(q)
+}
+
+// Upsert validates d and stores it: a new deployment gets a fresh id; an
+// existing (flow_name, name) keeps its id, creation time and schedule
+// activity, and takes every other field from d. It returns the stored
+// deployment and whether it was created.
+func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, error) {
+	if in == nil {
+		return nil, false, store.Invalidf("deployment is required")
+	}
+	d := proto.Clone(in).(*orionv1.Deployment)
+	if err := ValidateName("deployment.name", d.GetName()); err != nil {
+		return nil, false, err
+	}
+	if err := validate(tx, d); err != nil {
+		return nil, false, err
+	}
+	flow, _, err := EnsureFlow(tx, d.GetFlowName(), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := EnsureWorkQueue(tx, d.GetWorkQueueName()); err != nil {
+		return nil, false, err
+	}
+	now := timestamppb.New(tx.Now())
+	d.FlowId = flow.GetId()
+	d.UpdateTime = now
+	existing, err := tx.DeploymentByName(d.GetFlowName(), d.GetName())
+	created := errors.Is(err, store.ErrNotFound)
+	switch {
+	case created:
+		d.Id = uuid.NewString()
+		d.CreateTime = now
+		d.IsScheduleActive = true
+	case err != nil:
+		return nil, false, err
+	default:
+		d.Id = existing.GetId()
+		d.CreateTime = existing.GetCreateTime()
+		// A redeploy never re-activates a paused schedule.
+		d.IsScheduleActive = existing.GetIsScheduleActive()
+	}
+	if err := tx.PutDeployment(d); err != nil {
+		return nil, false, err
+	}
+	return d, created, nil
+}
+
+func validate(tx store.Tx, d *orionv1.Deployment) error {
+	if err := ValidateName("deployment.flow_name", d.GetFlowName()); err != nil {
+		return err
+	}
+	switch d.GetFlowKind() {
+	case orionv1.FlowKind_FLOW_KIND_PYTHON:
+		if d.GetFlowLocation() == "" && d.GetFlowSourceDigest() == "" {
+			return store.Invalidf("deployment.flow_location is required for a Python flow")
+		}
+		if d.GetPushToServer() {
+			if d.GetFlowSourceDigest() == "" {
+				return store.Invalidf("deployment.flow_source_digest is required when push_to_server is true: upload the script with PutFlowSource first")
+			}
+			if _, err := tx.FlowSource(d.GetFlowSourceDigest()); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return store.NotFoundf("flow source %s is not stored: upload it with PutFlowSource first", d.GetFlowSourceDigest())
+				}
+				return err
+			}
+		}
+	case orionv1.FlowKind_FLOW_KIND_COMMAND:
+		if len(d.GetCommand()) == 0 || d.GetCommand()[0] == "" {
+			return store.Invalidf("deployment.command is required for a command flow")
+		}
+	default:
+		return store.Invalidf("deployment.flow_kind must be FLOW_KIND_PYTHON or FLOW_KIND_COMMAND")
+	}
+	if d.GetWorkQueueName() == "" {
+		d.WorkQueueName = DefaultWorkQueue
+	}
+	if d.GetRetries() < 0 {
+		return store.Invalidf("deployment.retries must be >= 0")
+	}
+	if d.GetRetryDelay().AsDuration() < 0 {
+		return store.Invalidf("deployment.retry_delay must be >= 0")
+	}
+	if d.RetryDelay == nil {
+		d.RetryDelay = durationpb.New(0)
+	}
+	if d.ConcurrencyLimit != nil && d.GetConcurrencyLimit() < 0 {
+		return store.Invalidf("deployment.concurrency_limit must be >= 0")
+	}
+	if err := scheduler.Validate(d.GetSchedule()); err != nil {
+		return err
+	}
+	infra, err := runs.MergeInfrastructure(d.GetInfrastructure(), nil)
+	if err != nil {
+		return err
+	}
+	d.Infrastructure = infra
+	if err := runs.ValidateParameters(d.GetParameterSchema(), d.GetParameters()); err != nil {
+		return store.Invalidf("deployment.%v", err)
+	}
+	return nil
+}
+
+// Delete removes a deployment and those of its runs that have not started
+// (SCHEDULED). Runs that started keep their history.
+func Delete(tx store.Tx, id string) (*orionv1.Deployment, error) {
+	d, err := tx.Deployment(id)
+	if err != nil {
+		return nil, err
+	}
+	var doomed []string
+	cursor := ""
+	for {
+		page, next, err := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: id, StateTypes: []orionv1.StateType{orchestration.Scheduled}, After: cursor, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			doomed = append(doomed, r.GetId())
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for _, runID := range doomed {
+		if err := tx.DeleteFlowRun(runID); err != nil {
+			return nil, err
+		}
+	}
+	return d, tx.DeleteDeployment(id)
+}

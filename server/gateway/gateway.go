@@ -1,0 +1,63 @@
+// Package gateway serves Orion's HTTP side: the grpc-gateway JSON API under
+// /api/v1 (dialing the server's own gRPC listener, so interceptors and
+// streaming work), and the health endpoint at /api/health.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// HealthFunc reports whether the server can serve (e.g. its store answers).
+type HealthFunc func(ctx context.Context) error
+
+// New returns the HTTP handler. grpcAddr is the address of the server's own
+// gRPC listener.
+func New(ctx context.Context, grpcAddr string, health HealthFunc) (http.Handler, error) {
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+	)
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
+		orionv1.RegisterFlowServiceHandlerFromEndpoint,
+		orionv1.RegisterDeploymentServiceHandlerFromEndpoint,
+		orionv1.RegisterFlowRunServiceHandlerFromEndpoint,
+		orionv1.RegisterLogServiceHandlerFromEndpoint,
+		orionv1.RegisterWorkQueueServiceHandlerFromEndpoint,
+	} {
+		if err := register(ctx, gw, grpcAddr, opts); err != nil {
+			return nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", gw)
+	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err := health(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()}) //nolint:errcheck
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"status": "ok"}) //nolint:errcheck
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("Orion server. API: /api/v1 · health: /api/health\n")) //nolint:errcheck
+	})
+	return mux, nil
+}

@@ -1,0 +1,184 @@
+package orchestration
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// Status is the outcome of evaluating a proposal.
+type Status = orionv1.OrchestrationStatus
+
+// The four outcomes, as in Prefect's SetStateStatus.
+const (
+	Accept = orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_ACCEPT
+	Reject = orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_REJECT
+	Wait   = orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_WAIT
+	Abort  = orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_ABORT
+)
+
+// Input is everything a rule may look at. It is a value: rules never modify
+// the run.
+type Input struct {
+	// Run is the run as stored; Run.State is the initial state (nil for a run
+	// being created).
+	Run *orionv1.FlowRun
+	// Proposed is the state asked for, already normalized by NewState.
+	Proposed *orionv1.State
+	// Now is the decision time.
+	Now time.Time
+	// Force bypasses every rule (admin only).
+	Force bool
+}
+
+// Decision is a rule's verdict.
+type Decision struct {
+	Status Status
+	// State is the state to write: the proposal (ACCEPT, possibly renamed) or
+	// the replacement chosen by the server (REJECT). Nil for WAIT and ABORT.
+	State  *orionv1.State
+	Reason string
+	Delay  time.Duration
+}
+
+// Result converts the decision into the API's OrchestrationResult, given the
+// run's current state after the decision.
+func (d Decision) Result(current *orionv1.State) *orionv1.OrchestrationResult {
+	res := &orionv1.OrchestrationResult{Status: d.Status, State: current, Reason: d.Reason}
+	if d.Status == Wait {
+		res.Delay = durationpb.New(d.Delay)
+	}
+	return res
+}
+
+// rule decides on a transition. It returns ok=false when it has no opinion,
+// so the next rule in priority order is asked.
+type rule struct {
+	name   string
+	decide func(in Input, proposed *orionv1.State) (Decision, bool)
+}
+
+// rules is the core flow policy, in priority order.
+var rules = []rule{
+	{"prevent_transitions_from_terminal_states", preventFromTerminal},
+	{"prevent_pending_transitions", preventPendingTransitions},
+	{"enforce_cancelling_to_cancelled", enforceCancellingToCancelled},
+	{"wait_for_scheduled_time", waitForScheduledTime},
+	{"retry_failed_flows", retryFailedFlows},
+	{"rename_reruns", renameReruns},
+}
+
+// Evaluate applies the rules in priority order to a proposed transition.
+// The first rule that decides ABORT, WAIT or REJECT ends the evaluation; a
+// rule may also rewrite the proposal (e.g. rename it) and let later rules see
+// the rewritten state. With no objection the (possibly rewritten) proposal is
+// accepted.
+func Evaluate(in Input) Decision {
+	proposed := in.Proposed
+	if in.Force {
+		return Decision{Status: Accept, State: proposed}
+	}
+	for _, r := range rules {
+		d, ok := r.decide(in, proposed)
+		if !ok {
+			continue
+		}
+		if d.Status != Accept {
+			return d
+		}
+		proposed = d.State
+	}
+	return Decision{Status: Accept, State: proposed}
+}
+
+func initialType(in Input) orionv1.StateType { return in.Run.GetState().GetType() }
+
+func preventFromTerminal(in Input, _ *orionv1.State) (Decision, bool) {
+	if IsTerminal(initialType(in)) {
+		return Decision{Status: Abort, Reason: "This run has already terminated."}, true
+	}
+	return Decision{}, false
+}
+
+// preventPendingTransitions makes the claim a compare-and-set: only one
+// proposer can ever move a run into PENDING.
+func preventPendingTransitions(in Input, p *orionv1.State) (Decision, bool) {
+	if p.GetType() != Pending {
+		return Decision{}, false
+	}
+	switch from := initialType(in); from {
+	case Pending, Running, Cancelling, Cancelled:
+		return Decision{Status: Abort, Reason: fmt.Sprintf("This run is already %s; it cannot move to Pending again.", DefaultName(from))}, true
+	}
+	return Decision{}, false
+}
+
+func enforceCancellingToCancelled(in Input, p *orionv1.State) (Decision, bool) {
+	if initialType(in) != Cancelling {
+		return Decision{}, false
+	}
+	if p.GetType() == Cancelled || IsTerminal(p.GetType()) {
+		return Decision{}, false
+	}
+	return Decision{Status: Abort, Reason: "This run is being cancelled; it may only become Cancelled."}, true
+}
+
+// waitForScheduledTime lets agents claim early (prefetch) but never start
+// early: RUNNING before the scheduled time is WAIT.
+func waitForScheduledTime(in Input, p *orionv1.State) (Decision, bool) {
+	if p.GetType() != Running {
+		return Decision{}, false
+	}
+	if t := initialType(in); t != Scheduled && t != Pending {
+		return Decision{}, false
+	}
+	due := in.Run.GetNextScheduledStartTime()
+	if due == nil {
+		due = in.Run.GetState().GetScheduledTime()
+	}
+	if due == nil {
+		return Decision{}, false
+	}
+	if wait := due.AsTime().Sub(in.Now); wait > 0 {
+		return Decision{Status: Wait, Delay: wait, Reason: "Scheduled time is in the future."}, true
+	}
+	return Decision{}, false
+}
+
+// retryFailedFlows turns RUNNING → FAILED into AwaitingRetry while the run
+// has retries left.
+func retryFailedFlows(in Input, p *orionv1.State) (Decision, bool) {
+	if p.GetType() != Failed || initialType(in) != Running {
+		return Decision{}, false
+	}
+	if in.Run.GetRetries() == 0 || in.Run.GetRunCount() > in.Run.GetRetries() {
+		return Decision{}, false
+	}
+	delay := in.Run.GetRetryDelay().AsDuration()
+	retry := &orionv1.State{
+		Type:          Scheduled,
+		Name:          NameAwaitingRetry,
+		Message:       p.GetMessage(),
+		ScheduledTime: timestamppb.New(in.Now.Add(delay)),
+		TransitionId:  p.GetTransitionId(),
+		ExitCode:      p.ExitCode,
+	}
+	return Decision{Status: Reject, State: retry, Reason: fmt.Sprintf("Retrying in %s (attempt %d of %d).", delay, in.Run.GetRunCount()+1, in.Run.GetRetries()+1)}, true
+}
+
+// renameReruns names a RUNNING state that is not the first run.
+func renameReruns(in Input, p *orionv1.State) (Decision, bool) {
+	if p.GetType() != Running || in.Run.GetRunCount() == 0 || p.GetName() != DefaultName(Running) {
+		return Decision{}, false
+	}
+	renamed := cloneState(p)
+	renamed.Name = NameRerunning
+	if in.Run.GetState().GetName() == NameAwaitingRetry {
+		renamed.Name = NameRetrying
+	}
+	return Decision{Status: Accept, State: renamed}, true
+}

@@ -1,0 +1,135 @@
+package rpc
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/store"
+)
+
+// Log limits, as Prefect's (1 MB per line) with a bound on batch length.
+const (
+	MaxLogMessageSize = 1_000_000
+	MaxLogBatch       = 10_000
+	defaultLogPage    = 1000
+	maxLogPage        = 10_000
+)
+
+type logService struct {
+	orionv1.UnimplementedLogServiceServer
+	svc *Services
+}
+
+func (s *logService) CreateLogs(ctx context.Context, req *orionv1.CreateLogsRequest) (*orionv1.CreateLogsResponse, error) {
+	if len(req.GetLogs()) > MaxLogBatch {
+		return nil, store.Invalidf("logs: %d entries in one request; send at most %d", len(req.GetLogs()), MaxLogBatch)
+	}
+	byRun := map[string][]*orionv1.Log{}
+	var order []string
+	for i, l := range req.GetLogs() {
+		switch {
+		case l.GetFlowRunId() == "":
+			return nil, store.Invalidf("logs[%d].flow_run_id is required", i)
+		case len(l.GetMessage()) > MaxLogMessageSize:
+			return nil, store.Invalidf("logs[%d].message is %d bytes; lines are limited to %d bytes", i, len(l.GetMessage()), MaxLogMessageSize)
+		case l.GetTimestamp() == nil:
+			return nil, store.Invalidf("logs[%d].timestamp is required", i)
+		}
+		if _, ok := byRun[l.GetFlowRunId()]; !ok {
+			order = append(order, l.GetFlowRunId())
+		}
+		byRun[l.GetFlowRunId()] = append(byRun[l.GetFlowRunId()], l)
+	}
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
+		for _, id := range order {
+			if _, err := tx.FlowRun(id); err != nil {
+				return err
+			}
+			if _, err := tx.AppendLogs(id, byRun[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &orionv1.CreateLogsResponse{Count: int32(len(req.GetLogs()))}, nil
+}
+
+func (s *logService) ListLogs(ctx context.Context, req *orionv1.ListLogsRequest) (*orionv1.ListLogsResponse, error) {
+	if req.GetFlowRunId() == "" {
+		return nil, store.Invalidf("flow_run_id is required")
+	}
+	limit := int(req.GetPageSize())
+	switch {
+	case limit < 0 || limit > maxLogPage:
+		return nil, store.Invalidf("page_size must be between 0 and %d", maxLogPage)
+	case limit == 0:
+		limit = defaultLogPage
+	}
+	resp := &orionv1.ListLogsResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.FlowRun(req.GetFlowRunId()); err != nil {
+			return err
+		}
+		logs, err := tx.Logs(req.GetFlowRunId(), req.GetAfterSeq(), req.GetMinLevel(), limit+1)
+		if err != nil {
+			return err
+		}
+		if len(logs) > limit {
+			logs = logs[:limit]
+			resp.NextAfterSeq = logs[limit-1].GetSeq()
+		}
+		resp.Logs = logs
+		return nil
+	})
+	return resp, err
+}
+
+// FollowLogs streams logs from a position and then as they arrive; it ends
+// once the run is terminal and every stored line was sent.
+func (s *logService) FollowLogs(req *orionv1.FollowLogsRequest, stream grpc.ServerStreamingServer[orionv1.FollowLogsResponse]) error {
+	if req.GetFlowRunId() == "" {
+		return store.Invalidf("flow_run_id is required")
+	}
+	ctx := stream.Context()
+	after := req.GetAfterSeq()
+	for {
+		changed, _ := s.svc.Store.Changed()
+		var logs []*orionv1.Log
+		var terminal bool
+		err := s.svc.Store.View(ctx, func(tx store.Tx) error {
+			run, err := tx.FlowRun(req.GetFlowRunId())
+			if err != nil {
+				return err
+			}
+			terminal = orchestration.IsTerminal(run.GetState().GetType())
+			logs, err = tx.Logs(req.GetFlowRunId(), after, req.GetMinLevel(), defaultLogPage)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, l := range logs {
+			if err := stream.Send(&orionv1.FollowLogsResponse{Log: l}); err != nil {
+				return err
+			}
+			after = l.GetSeq()
+		}
+		if len(logs) == defaultLogPage {
+			continue // more stored lines to send before waiting
+		}
+		if terminal {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package rpc
+
+import (
+	"encoding/base64"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/store"
+)
+
+// Page size limits for list calls.
+const (
+	DefaultPageSize = 200
+	MaxPageSize     = 1000
+)
+
+// Services holds the dependencies shared by every service implementation.
+type Services struct {
+	Store      store.Store
+	Dispatcher *dispatch.Dispatcher
+	Logger     hclog.Logger
+}
+
+// Register registers every public and agent service on s.
+func (svc *Services) Register(s *grpc.Server) {
+	orionv1.RegisterFlowServiceServer(s, &flowService{svc: svc})
+	orionv1.RegisterDeploymentServiceServer(s, &deploymentService{svc: svc})
+	orionv1.RegisterFlowRunServiceServer(s, &flowRunService{svc: svc})
+	orionv1.RegisterLogServiceServer(s, &logService{svc: svc})
+	orionv1.RegisterWorkQueueServiceServer(s, &workQueueService{svc: svc})
+	agentv1.RegisterAgentServiceServer(s, &agentService{svc: svc})
+}
+
+// pageSize validates a requested page size.
+func pageSize(n int32) (int, error) {
+	switch {
+	case n < 0:
+		return 0, store.Invalidf("page_size must be >= 0")
+	case n == 0:
+		return DefaultPageSize, nil
+	case n > MaxPageSize:
+		return 0, store.Invalidf("page_size must be at most %d", MaxPageSize)
+	}
+	return int(n), nil
+}
+
+// Page tokens are opaque to clients: base64 of the store cursor.
+func encodeToken(cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(cursor))
+}
+
+func decodeToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", store.Invalidf("page_token is malformed: pass the next_page_token of the previous response")
+	}
+	return string(b), nil
+}

@@ -1,0 +1,140 @@
+// Package server wires Orion's control plane: the bbolt store, the
+// dispatcher, the gRPC services and the HTTP gateway, all on one listener,
+// with graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/soheilhy/cmux"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/orion-run/orion/server/config"
+	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/gateway"
+	"github.com/orion-run/orion/server/rpc"
+	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/store/bolt"
+)
+
+// MaxMessageSize bounds gRPC messages in both directions (16 MiB).
+const MaxMessageSize = 16 << 20
+
+// Server is a running (or ready to run) Orion server.
+type Server struct {
+	cfg   config.Config
+	log   hclog.Logger
+	store *bolt.Store
+	disp  *dispatch.Dispatcher
+	lis   net.Listener
+}
+
+// New opens the store (failing fast when another server holds it) and binds
+// the listener. Call Serve to run.
+func New(cfg config.Config, log hclog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := bolt.Open(cfg.DBPath, bolt.Options{Timeout: 500 * time.Millisecond, Logger: log.Named("store")})
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("cannot listen on %s: %v (is another server using the port? try --port)", cfg.Addr(), err)
+	}
+	disp := dispatch.New(st, dispatch.Config{
+		LeaseDuration:     cfg.LeaseDuration,
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		Logger:            log,
+	})
+	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis}, nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// URL is the API URL clients use to reach the server.
+func (s *Server) URL() string { return "http://" + s.lis.Addr().String() }
+
+// Store returns the server's store.
+func (s *Server) Store() store.Store { return s.store }
+
+// Serve serves gRPC and HTTP on the one listener until ctx is cancelled, then
+// shuts down gracefully and closes the store.
+func (s *Server) Serve(ctx context.Context) error {
+	defer s.store.Close()
+	grpcServer := grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxMessageSize),
+		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.ChainUnaryInterceptor(rpc.UnaryErrors(s.log.Named("rpc"))),
+		grpc.ChainStreamInterceptor(rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Logger: s.log.Named("rpc")}
+	svc.Register(grpcServer)
+	healthSrv := health.NewServer()
+	healthpb.RegisterHealthServer(grpcServer, healthSrv)
+	reflection.Register(grpcServer)
+
+	gctx, cancelGateway := context.WithCancel(context.Background())
+	defer cancelGateway()
+	handler, err := gateway.New(gctx, s.lis.Addr().String(), func(ctx context.Context) error {
+		return s.store.View(ctx, func(store.Tx) error { return nil })
+	})
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	m := cmux.New(s.lis)
+	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	httpL := m.Match(cmux.Any())
+
+	g, gctx2 := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreClosed(grpcServer.Serve(grpcL)) })
+	g.Go(func() error { return ignoreClosed(httpServer.Serve(httpL)) })
+	g.Go(func() error { return ignoreClosed(m.Serve()) })
+	g.Go(func() error { return s.disp.Run(gctx2) })
+	g.Go(func() error {
+		<-gctx2.Done()
+		s.log.Info("shutting down")
+		healthSrv.Shutdown()
+		s.disp.Close()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		httpServer.Shutdown(shutdownCtx) //nolint:errcheck // best effort; Close below
+		stopped := make(chan struct{})
+		go func() { grpcServer.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-shutdownCtx.Done():
+			grpcServer.Stop()
+		}
+		m.Close()
+		return nil
+	})
+	s.log.Info("server started", "address", s.lis.Addr().String(), "store", s.cfg.DBPath)
+	return g.Wait()
+}
+
+func ignoreClosed(err error) error {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) ||
+		errors.Is(err, grpc.ErrServerStopped) || errors.Is(err, cmux.ErrListenerClosed) || errors.Is(err, cmux.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
