@@ -1,0 +1,101 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// checkIndexes verifies that every index bucket holds exactly the entries
+// its records imply, and that no log is numbered past its run's counter.
+// bbolt's Check only sees pages; this sees the layout documented in
+// store.go.
+func checkIndexes(btx *bolt.Tx) error {
+	want := map[string]map[string]string{}
+	add := func(bucket []byte, key []byte, val string) {
+		if key == nil {
+			return
+		}
+		if want[string(bucket)] == nil {
+			want[string(bucket)] = map[string]string{}
+		}
+		want[string(bucket)][string(key)] = val
+	}
+	for _, b := range [][]byte{bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
+		bucketFlowsByName, bucketDeploymentsByName, bucketWorkQueuesByName} {
+		want[string(b)] = map[string]string{}
+	}
+
+	err := forEachRecord(btx, bucketRuns, func() *orionv1.FlowRun { return new(orionv1.FlowRun) }, func(r *orionv1.FlowRun) {
+		k := keysOf(r)
+		add(bucketRunsByState, k.state, "")
+		add(bucketRunsByCreated, k.created, "")
+		add(bucketRunsByDeployment, k.deployment, "")
+		add(bucketRunsByIdempotency, k.idempotency, r.GetId())
+	})
+	if err != nil {
+		return err
+	}
+	if err := forEachRecord(btx, bucketFlows, func() *orionv1.Flow { return new(orionv1.Flow) }, func(f *orionv1.Flow) {
+		add(bucketFlowsByName, []byte(f.GetName()), f.GetId())
+	}); err != nil {
+		return err
+	}
+	if err := forEachRecord(btx, bucketDeployments, func() *orionv1.Deployment { return new(orionv1.Deployment) }, func(d *orionv1.Deployment) {
+		add(bucketDeploymentsByName, deploymentNameKey(d.GetFlowName(), d.GetName()), d.GetId())
+	}); err != nil {
+		return err
+	}
+	if err := forEachRecord(btx, bucketWorkQueues, func() *orionv1.WorkQueue { return new(orionv1.WorkQueue) }, func(q *orionv1.WorkQueue) {
+		add(bucketWorkQueuesByName, []byte(q.GetName()), q.GetId())
+	}); err != nil {
+		return err
+	}
+
+	for bucket, entries := range want {
+		got := map[string]string{}
+		_ = btx.Bucket([]byte(bucket)).ForEach(func(k, v []byte) error {
+			got[string(k)] = string(v)
+			return nil
+		})
+		for k, v := range entries {
+			if g, ok := got[k]; !ok || g != v {
+				return fmt.Errorf("%s: missing or wrong entry %x (got %q, want %q)", bucket, k, g, v)
+			}
+			delete(got, k)
+		}
+		for k := range got {
+			return fmt.Errorf("%s: stale entry %x", bucket, k)
+		}
+	}
+
+	counters := btx.Bucket(bucketLogSeq)
+	return btx.Bucket(bucketLogs).ForEach(func(k, _ []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 || len(k) != i+9 {
+			return fmt.Errorf("logs: malformed key %x", k)
+		}
+		last, _ := getUint64(counters, k[:i])
+		if seq := binary.BigEndian.Uint64(k[i+1:]); seq == 0 || seq > last {
+			return fmt.Errorf("logs: run %q has log %d past its counter %d", k[:i], seq, last)
+		}
+		return nil
+	})
+}
+
+// forEachRecord decodes every record of a bucket.
+func forEachRecord[M proto.Message](btx *bolt.Tx, bucket []byte, newM func() M, fn func(M)) error {
+	return btx.Bucket(bucket).ForEach(func(k, v []byte) error {
+		m := newM()
+		if err := proto.Unmarshal(v, m); err != nil {
+			return fmt.Errorf("%s %q: %w", bucket, k, err)
+		}
+		fn(m)
+		return nil
+	})
+}

@@ -1,0 +1,175 @@
+package bolt
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/store"
+)
+
+// runKeys are the index keys of one stored run. A nil key means the run has
+// no entry in that index.
+type runKeys struct {
+	state       []byte // <state_type:1> <time(StateTimeKey)> <run_id>
+	created     []byte // <time(create_time)> <run_id>
+	deployment  []byte // <deployment_id> 0x00 <created>
+	idempotency []byte // <flow_id> 0x00 <idempotency_key>
+}
+
+// createdKey is a run's key in idx_runs_by_created, and the suffix of its
+// key in idx_runs_by_deployment.
+func createdKey(r *orionv1.FlowRun) []byte {
+	tk := timeKey(asTime(r.GetCreateTime()))
+	return join(tk[:], []byte(r.GetId()))
+}
+
+// stateKey is a run's key in idx_runs_by_state.
+func stateKey(r *orionv1.FlowRun) []byte {
+	tk := timeKey(store.StateTimeKey(r))
+	return join([]byte{byte(r.GetState().GetType())}, tk[:], []byte(r.GetId()))
+}
+
+func keysOf(r *orionv1.FlowRun) runKeys {
+	k := runKeys{state: stateKey(r), created: createdKey(r)}
+	if r.GetDeploymentId() != "" {
+		k.deployment = join(prefix(r.GetDeploymentId()), k.created)
+	}
+	if r.GetIdempotencyKey() != "" {
+		k.idempotency = join(prefix(r.GetFlowId()), []byte(r.GetIdempotencyKey()))
+	}
+	return k
+}
+
+// FlowRun implements store.Tx.
+func (t *tx) FlowRun(id string) (*orionv1.FlowRun, error) {
+	r := new(orionv1.FlowRun)
+	ok, err := t.get(bucketRuns, id, r)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("flow run", id)
+	}
+	return r, nil
+}
+
+// PutFlowRun implements store.Tx. All checks happen before the first write,
+// so a failed put changes nothing even if the caller goes on to commit.
+func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
+	if err := t.checkWritable("put flow run"); err != nil {
+		return err
+	}
+	if err := validKey("flow run", "id", r.GetId()); err != nil {
+		return err
+	}
+	if err := validKeyPart("flow run", "deployment id", r.GetDeploymentId()); err != nil {
+		return err
+	}
+	if err := validKeyPart("flow run", "flow id", r.GetFlowId()); err != nil {
+		return err
+	}
+	if len(r.GetIdempotencyKey()) > maxKeyPart {
+		return fmt.Errorf("flow run %q: idempotency key longer than %d bytes: %w", r.GetId(), maxKeyPart, store.ErrInvalid)
+	}
+	if st := r.GetState().GetType(); st < 0 || st > math.MaxUint8 {
+		return fmt.Errorf("flow run %q: state type %d out of range: %w", r.GetId(), st, store.ErrInvalid)
+	}
+	keys := keysOf(r)
+	if keys.idempotency != nil {
+		if holder := t.lookup(bucketRunsByIdempotency, keys.idempotency); holder != "" && holder != r.GetId() {
+			return fmt.Errorf("flow run idempotency key %q of flow %q is held by run %s: %w",
+				r.GetIdempotencyKey(), r.GetFlowId(), holder, store.ErrAlreadyExists)
+		}
+	}
+	prev := r.ModifyIndex
+	r.ModifyIndex = t.index
+	v, err := encode("flow run", r.GetId(), r)
+	if err != nil {
+		r.ModifyIndex = prev
+		return err
+	}
+	old := new(orionv1.FlowRun)
+	exists, err := t.get(bucketRuns, r.GetId(), old)
+	if err != nil {
+		return err
+	}
+	var oldKeys runKeys
+	if exists {
+		oldKeys = keysOf(old)
+	}
+	if err := t.updateRunIndex(oldKeys, keys, r.GetId()); err != nil {
+		return err
+	}
+	return t.bucket(bucketRuns).Put([]byte(r.GetId()), v)
+}
+
+// updateRunIndex moves a run's index entries from old to cur: entries that
+// differ are deleted and written, equal ones are left alone. A zero old
+// inserts, a zero cur deletes.
+func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
+	for _, e := range []struct {
+		bucket, old, cur, val []byte
+	}{
+		{bucketRunsByState, old.state, cur.state, nil},
+		{bucketRunsByCreated, old.created, cur.created, nil},
+		{bucketRunsByDeployment, old.deployment, cur.deployment, nil},
+		{bucketRunsByIdempotency, old.idempotency, cur.idempotency, []byte(id)},
+	} {
+		if bytes.Equal(e.old, e.cur) {
+			continue
+		}
+		b := t.bucket(e.bucket)
+		if e.old != nil {
+			if err := b.Delete(e.old); err != nil {
+				return fmt.Errorf("delete %s entry: %w", e.bucket, err)
+			}
+		}
+		if e.cur != nil {
+			if e.val == nil {
+				e.val = []byte{}
+			}
+			if err := b.Put(e.cur, e.val); err != nil {
+				return fmt.Errorf("put %s entry: %w", e.bucket, err)
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteFlowRun implements store.Tx: the run, its index entries, states,
+// logs with their counter, and stored transitions.
+func (t *tx) DeleteFlowRun(id string) error {
+	if err := t.checkWritable("delete flow run"); err != nil {
+		return err
+	}
+	r, err := t.FlowRun(id)
+	if err != nil {
+		return err
+	}
+	if err := t.updateRunIndex(keysOf(r), runKeys{}, id); err != nil {
+		return err
+	}
+	for _, b := range [][]byte{bucketStates, bucketLogs, bucketTransitions} {
+		if err := deletePrefix(t.bucket(b), prefix(id)); err != nil {
+			return fmt.Errorf("delete flow run %q %s: %w", id, b, err)
+		}
+	}
+	if err := t.bucket(bucketLogSeq).Delete([]byte(id)); err != nil {
+		return err
+	}
+	return t.bucket(bucketRuns).Delete([]byte(id))
+}
+
+// FlowRunByIdempotencyKey implements store.Tx.
+func (t *tx) FlowRunByIdempotencyKey(flowID, key string) (*orionv1.FlowRun, error) {
+	if key == "" {
+		return nil, notFound("flow run idempotency key", key)
+	}
+	id := t.lookup(bucketRunsByIdempotency, join(prefix(flowID), []byte(key)))
+	if id == "" {
+		return nil, notFound("flow run idempotency key", key)
+	}
+	return t.FlowRun(id)
+}

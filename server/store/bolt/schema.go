@@ -1,0 +1,218 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/orion-run/orion/server/store"
+)
+
+// SchemaVersion is the layout version this package writes. Open refuses a
+// file with a newer version and upgrades an older one.
+const SchemaVersion = 1
+
+// Bucket names; the layout is documented at the top of store.go.
+var (
+	bucketMeta              = []byte("meta")
+	bucketFlows             = []byte("flows")
+	bucketFlowsByName       = []byte("idx_flows_by_name")
+	bucketFlowSources       = []byte("flow_sources")
+	bucketDeployments       = []byte("deployments")
+	bucketDeploymentsByName = []byte("idx_deployments_by_name")
+	bucketRuns              = []byte("flow_runs")
+	bucketRunsByState       = []byte("idx_runs_by_state")
+	bucketRunsByCreated     = []byte("idx_runs_by_created")
+	bucketRunsByDeployment  = []byte("idx_runs_by_deployment")
+	bucketRunsByIdempotency = []byte("idx_runs_by_idempotency")
+	bucketStates            = []byte("states")
+	bucketLogs              = []byte("logs")
+	bucketLogSeq            = []byte("log_seq")
+	bucketTransitions       = []byte("transitions")
+	bucketWorkQueues        = []byte("work_queues")
+	bucketWorkQueuesByName  = []byte("idx_work_queues_by_name")
+	bucketAgents            = []byte("agents")
+
+	allBuckets = [][]byte{
+		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
+		bucketDeployments, bucketDeploymentsByName,
+		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
+		bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
+		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents,
+	}
+)
+
+// Keys of the meta bucket.
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyModifyIndex   = []byte("modify_index")
+)
+
+// upgrade brings the file to SchemaVersion in one transaction and returns
+// the last committed modify index. A new file gets every bucket and the
+// current version; a newer version is refused so an old server cannot
+// misread data written by a newer one.
+func (s *Store) upgrade() (uint64, error) {
+	var index uint64
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := btx.Bucket(bucketMeta)
+		version, ok := getUint64(meta, keySchemaVersion)
+		switch {
+		case !ok:
+			s.logger.Info("initializing store", "path", s.path, "schema_version", SchemaVersion)
+		case version > SchemaVersion:
+			return fmt.Errorf("schema version %d is newer than this server supports (%d); upgrade orion", version, SchemaVersion)
+		case version < SchemaVersion:
+			// Version 1 is the first layout; later versions migrate here,
+			// one step at a time.
+			s.logger.Info("upgrading store", "path", s.path, "from_version", version, "to_version", SchemaVersion)
+		}
+		if version != SchemaVersion {
+			if err := putUint64(meta, keySchemaVersion, SchemaVersion); err != nil {
+				return err
+			}
+		}
+		index, _ = getUint64(meta, keyModifyIndex)
+		return nil
+	})
+	return index, err
+}
+
+// schemaVersion reads the stored schema version.
+func (s *Store) schemaVersion() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(btx *bolt.Tx) error {
+		v, _ = getUint64(btx.Bucket(bucketMeta), keySchemaVersion)
+		return nil
+	})
+	return v, err
+}
+
+func getUint64(b *bolt.Bucket, key []byte) (uint64, bool) {
+	v := b.Get(key)
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+func putUint64(b *bolt.Bucket, key []byte, v uint64) error {
+	return b.Put(key, binary.BigEndian.AppendUint64(nil, v))
+}
+
+// timeKey encodes t as 8 bytes whose byte order is time order: unix nanos
+// with the sign bit flipped. The zero time and times before 1678 map to the
+// smallest key, times after 2262 to the largest.
+func timeKey(t time.Time) [8]byte {
+	var n int64
+	switch {
+	case t.IsZero() || t.Before(minKeyTime):
+		n = math.MinInt64
+	case t.After(maxKeyTime):
+		n = math.MaxInt64
+	default:
+		n = t.UnixNano()
+	}
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], uint64(n)^(1<<63))
+	return k
+}
+
+// asTime converts ts, mapping nil to the zero time (AsTime would give 1970).
+func asTime(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+var (
+	minKeyTime = time.Unix(0, math.MinInt64)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
+
+// join concatenates key parts into a fresh slice.
+func join(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+var sep = []byte{0}
+
+// seqKey is <id> 0x00 <seq:8>.
+func seqKey(id string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(join([]byte(id), sep), seq)
+}
+
+// prefix is <id> 0x00, the common prefix of an id's composite keys.
+func prefix(id string) []byte { return join([]byte(id), sep) }
+
+// maxKeyPart bounds each id or name inside a key, so that every composite
+// key (at most two parts and 9 fixed bytes) stays under bolt.MaxKeySize and
+// a put cannot fail halfway through its index writes.
+const maxKeyPart = 16<<10 - 16
+
+// validKey checks an id or name used as (part of) a key.
+func validKey(kind, field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s: empty %s: %w", kind, field, store.ErrInvalid)
+	}
+	return validKeyPart(kind, field, v)
+}
+
+// validKeyPart checks a possibly empty key part.
+func validKeyPart(kind, field, v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return fmt.Errorf("%s %q: %s contains a NUL byte: %w", kind, v, field, store.ErrInvalid)
+	}
+	if len(v) > maxKeyPart {
+		return fmt.Errorf("%s: %s longer than %d bytes: %w", kind, field, maxKeyPart, store.ErrInvalid)
+	}
+	return nil
+}
+
+// forEachPrefix visits the keys of b that start with p, in order. The
+// slices are valid only inside the callback's transaction; fn must not
+// modify b.
+func forEachPrefix(b *bolt.Bucket, p []byte, fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletePrefix deletes every key of b that starts with p.
+func deletePrefix(b *bolt.Bucket, p []byte) error {
+	var keys [][]byte
+	_ = forEachPrefix(b, p, func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	})
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+// Package bolt implements store.Store on a single bbolt file.
+//
+// Bucket layout (all integers are big-endian; "time" is an 8-byte unix-nano
+// value with its sign bit flipped, so that byte order is time order even
+// before 1970; see timeKey):
+//
+//	meta
+//	  schema_version                     → uint64 (SchemaVersion)
+//	  modify_index                       → uint64, +1 per committed Update
+//
+//	flows                     <flow_id>  → orion.v1.Flow
+//	idx_flows_by_name         <name>     → flow_id
+//	flow_sources              <digest>   → flowSource wire record (digest=1, file_name=2, text=3)
+//
+//	deployments               <deployment_id>        → orion.v1.Deployment
+//	idx_deployments_by_name   <flow_name> 0x00 <name> → deployment_id
+//
+//	flow_runs                 <run_id>   → orion.v1.FlowRun
+//	idx_runs_by_state         <state_type:1> <time(StateTimeKey)> <run_id>            → empty
+//	idx_runs_by_created       <time(create_time)> <run_id>                             → empty
+//	idx_runs_by_deployment    <deployment_id> 0x00 <time(create_time)> <run_id>        → empty
+//	idx_runs_by_idempotency   <flow_id> 0x00 <idempotency_key>                          → run_id
+//
+//	states                    <run_id> 0x00 <seq:8>  → orion.v1.State (seq: the bucket's NextSequence)
+//	logs                      <run_id> 0x00 <seq:8>  → orion.v1.Log   (seq: per run, from log_seq)
+//	log_seq                   <run_id>               → uint64, last log seq of the run
+//	transitions               <run_id> 0x00 <transition_id> → orion.v1.OrchestrationResult
+//
+//	work_queues               <queue_id> → orion.v1.WorkQueue
+//	idx_work_queues_by_name   <name>     → queue_id
+//	agents                    <agent_id> → orion.v1.Agent
+//
+// Records are deterministic proto encodings. Every index entry is written in
+// the same transaction as its record, and computed from the previously stored
+// record when it is replaced. Ids and names that appear inside composite keys
+// must not contain 0x00 (ErrInvalid otherwise).
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/orion-run/orion/server/store"
+)
+
+// ErrLocked means another process holds the store file's lock.
+var ErrLocked = errors.New("store is in use by another process")
+
+// lockedError carries the path of a locked store file and unwraps to
+// ErrLocked.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("store %s is in use by another process (is another orion server running on it?)", e.path)
+}
+
+func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// Timeout is how long Open waits for the file lock (default 1s).
+	Timeout time.Duration
+	// Clock is the source of Tx.Now (default time.Now).
+	Clock func() time.Time
+	// Logger receives lifecycle messages (default: a null logger).
+	Logger hclog.Logger
+	// NoSync skips fsync after each commit. Only for tests and benchmarks:
+	// a crash may lose or corrupt committed data.
+	NoSync bool
+}
+
+// Store is a store.Store backed by bbolt. It is safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	clock  func() time.Time
+	logger hclog.Logger
+	closed atomic.Bool
+
+	// mu guards the change notifier.
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced after each commit
+	index    uint64        // last committed modify index
+	shutdown bool          // changed is closed for good
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store file at path, and its parent
+// directory with mode 0700. It fails with an error wrapping ErrLocked when
+// another process holds the file for longer than opts.Timeout.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &lockedError{path: path}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{
+		db:      db,
+		path:    path,
+		clock:   opts.Clock,
+		logger:  opts.Logger,
+		changed: make(chan struct{}),
+	}
+	index, err := s.upgrade()
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.index = index
+	s.logger.Debug("store opened", "path", path, "schema_version", SchemaVersion, "modify_index", index)
+	return s, nil
+}
+
+// Update implements store.Store. Every committed Update, even one that
+// writes nothing, advances the modify index by one and wakes watchers.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	var index uint64
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		// The caller may have given up while waiting for the writer lock.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := s.newTx(btx)
+		index = t.index
+		if err := fn(t); err != nil {
+			return err
+		}
+		return putUint64(btx.Bucket(bucketMeta), keyModifyIndex, index)
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	s.notify(index)
+	return nil
+}
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	return mapErr(s.db.View(func(btx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(s.newTx(btx))
+	}))
+}
+
+// Changed implements store.Store. After Close it returns a closed channel,
+// so that blocked watchers wake up and see ErrClosed on their next read.
+func (s *Store) Changed() (<-chan struct{}, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed, s.index
+}
+
+// notify publishes a committed modify index. Commits may reach here out of
+// order, so the index only moves forward.
+func (s *Store) notify(index uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return
+	}
+	if index > s.index {
+		s.index = index
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Backup implements store.Store: it writes a consistent snapshot of the
+// whole file from a read transaction, so writers are not blocked.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	if s.closed.Load() {
+		return 0, store.ErrClosed
+	}
+	var n int64
+	err := s.db.View(func(btx *bolt.Tx) error {
+		var err error
+		n, err = btx.WriteTo(w)
+		return err
+	})
+	return n, mapErr(err)
+}
+
+// Close implements store.Store. It waits for running transactions, and wakes
+// every watcher. Closing twice is a no-op.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := s.db.Close()
+	s.mu.Lock()
+	s.shutdown = true
+	close(s.changed)
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	s.logger.Debug("store closed", "path", s.path)
+	return nil
+}
+
+// mapErr turns bbolt's closed-database error into store.ErrClosed.
+func mapErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
+}

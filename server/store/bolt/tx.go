@@ -1,0 +1,122 @@
+package bolt
+
+import (
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/orion-run/orion/server/store"
+)
+
+// marshal encodes records deterministically, so equal records are equal
+// bytes (stable backups, cheap comparisons).
+var marshal = proto.MarshalOptions{Deterministic: true}
+
+// tx implements store.Tx over one bbolt transaction. Like the bbolt
+// transaction it wraps, it must not be used from several goroutines or
+// after the Update or View callback returns.
+type tx struct {
+	btx   *bolt.Tx
+	index uint64
+	now   time.Time
+}
+
+var _ store.Tx = (*tx)(nil)
+
+// newTx wraps btx. A write transaction gets the next modify index; a read
+// transaction sees the last committed one.
+func (s *Store) newTx(btx *bolt.Tx) *tx {
+	index, _ := getUint64(btx.Bucket(bucketMeta), keyModifyIndex)
+	if btx.Writable() {
+		index++
+	}
+	return &tx{btx: btx, index: index, now: s.clock()}
+}
+
+// Index implements store.Tx.
+func (t *tx) Index() uint64 { return t.index }
+
+// Now implements store.Tx.
+func (t *tx) Now() time.Time { return t.now }
+
+// errReadOnly is returned by write methods called in View.
+var errReadOnly = fmt.Errorf("write in a read-only transaction: %w", berrors.ErrTxNotWritable)
+
+// checkWritable fails fast in a read transaction, before any work.
+func (t *tx) checkWritable(op string) error {
+	if !t.btx.Writable() {
+		return fmt.Errorf("%s: %w", op, errReadOnly)
+	}
+	return nil
+}
+
+func (t *tx) bucket(name []byte) *bolt.Bucket { return t.btx.Bucket(name) }
+
+// get decodes the record at key into m; it reports false when there is none.
+// proto.Unmarshal copies, so m never aliases bbolt memory.
+func (t *tx) get(bucket []byte, key string, m proto.Message) (bool, error) {
+	v := t.bucket(bucket).Get([]byte(key))
+	if v == nil {
+		return false, nil
+	}
+	if err := proto.Unmarshal(v, m); err != nil {
+		return false, fmt.Errorf("decode %s %q: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// encode marshals a record before anything is written, so that a record
+// proto refuses (invalid UTF-8, say) leaves no partial write behind.
+func encode(kind, key string, m proto.Message) ([]byte, error) {
+	v, err := marshal.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s %q: %w: %w", kind, key, store.ErrInvalid, err)
+	}
+	return v, nil
+}
+
+// lookup resolves a name index entry to a record id ("" when absent).
+func (t *tx) lookup(index []byte, key []byte) string {
+	return string(t.bucket(index).Get(key))
+}
+
+// claimName checks that the unique index key is free or already held by id.
+func (t *tx) claimName(index []byte, key []byte, id, kind, name string) error {
+	if holder := t.lookup(index, key); holder != "" && holder != id {
+		return fmt.Errorf("%s %q is held by %s: %w", kind, name, holder, store.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// notFound builds the canonical not-found error for a record kind.
+func notFound(kind, id string) error {
+	return fmt.Errorf("%s %q: %w", kind, id, store.ErrNotFound)
+}
+
+// hasAll reports whether every tag in want is present in have.
+func hasAll(have, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	if len(want) == 1 {
+		for _, h := range have {
+			if h == want[0] {
+				return true
+			}
+		}
+		return false
+	}
+	set := make(map[string]struct{}, len(have))
+	for _, h := range have {
+		set[h] = struct{}{}
+	}
+	for _, w := range want {
+		if _, ok := set[w]; !ok {
+			return false
+		}
+	}
+	return true
+}
