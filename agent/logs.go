@@ -1,0 +1,186 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// Log levels (Python's numbers) and names used for a run's logs.
+const (
+	levelInfo    int32 = 20
+	levelWarning int32 = 30
+	levelError   int32 = 40
+
+	logNameAgent = "orion.agent"
+)
+
+// Log shipping limits.
+const (
+	// logBatchLines flushes a batch as soon as this many lines wait.
+	logBatchLines = 100
+	// logFlushInterval flushes whatever waits at least this often.
+	logFlushInterval = 200 * time.Millisecond
+	// logBufferLines and logBufferBytes bound what waits to be shipped;
+	// lines past them are dropped (and counted) rather than blocking the
+	// flow's output.
+	logBufferLines = 10000
+	logBufferBytes = 8 << 20
+	// logAttempts is how many times a batch is tried before it is dropped.
+	logAttempts = 3
+)
+
+// logShipper sends a run's log lines to the server in order, in batches,
+// from one goroutine. add never blocks on the network.
+type logShipper struct {
+	logs   orionv1.LogServiceClient
+	runID  string
+	clock  func() time.Time
+	after  func(time.Duration) <-chan time.Time
+	logger hclog.Logger
+
+	mu      sync.Mutex
+	buf     []*orionv1.Log
+	bytes   int
+	dropped int
+
+	kick      chan struct{}
+	closing   chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// newLogShipper starts shipping; close must be called to flush and stop.
+// ctx bounds all sends.
+func newLogShipper(ctx context.Context, logs orionv1.LogServiceClient, runID string, clock func() time.Time, after func(time.Duration) <-chan time.Time, logger hclog.Logger) *logShipper {
+	s := &logShipper{
+		logs:    logs,
+		runID:   runID,
+		clock:   clock,
+		after:   after,
+		logger:  logger,
+		kick:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go s.loop(ctx)
+	return s
+}
+
+// add queues one line. Invalid UTF-8 is replaced (proto strings must be
+// valid UTF-8).
+func (s *logShipper) add(name string, level int32, msg string) {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.buf) >= logBufferLines || s.bytes+len(msg) > logBufferBytes {
+		s.dropped++
+		return
+	}
+	s.buf = append(s.buf, &orionv1.Log{
+		FlowRunId: s.runID,
+		Level:     level,
+		Name:      name,
+		Message:   msg,
+		Timestamp: timestamppb.New(s.clock()),
+	})
+	s.bytes += len(msg)
+	if len(s.buf) >= logBatchLines {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// close ships what is left and stops the shipper. It is idempotent.
+func (s *logShipper) close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.done
+}
+
+func (s *logShipper) loop(ctx context.Context) {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.kick:
+		case <-s.after(logFlushInterval):
+		case <-s.closing:
+			s.flush(ctx)
+			return
+		case <-ctx.Done():
+			return
+		}
+		s.flush(ctx)
+	}
+}
+
+// take removes up to one batch from the buffer, with a notice first when
+// lines were dropped.
+func (s *logShipper) take() []*orionv1.Log {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var batch []*orionv1.Log
+	if s.dropped > 0 {
+		batch = append(batch, &orionv1.Log{
+			FlowRunId: s.runID,
+			Level:     levelWarning,
+			Name:      logNameAgent,
+			Message:   fmt.Sprintf("%d log lines were dropped: the server did not take them fast enough", s.dropped),
+			Timestamp: timestamppb.New(s.clock()),
+		})
+		s.dropped = 0
+	}
+	n := min(len(s.buf), logBatchLines)
+	batch = append(batch, s.buf[:n]...)
+	for _, l := range s.buf[:n] {
+		s.bytes -= len(l.GetMessage())
+	}
+	clear(s.buf[:n])
+	s.buf = s.buf[n:]
+	if len(s.buf) == 0 {
+		s.buf = nil
+	}
+	return batch
+}
+
+// flush ships everything buffered, batch by batch.
+func (s *logShipper) flush(ctx context.Context) {
+	for {
+		batch := s.take()
+		if len(batch) == 0 {
+			return
+		}
+		if err := s.send(ctx, batch); err != nil {
+			s.logger.Warn("log batch dropped", "lines", len(batch), "error", err)
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}
+}
+
+// send ships one batch, retrying retryable failures a few times.
+func (s *logShipper) send(ctx context.Context, batch []*orionv1.Log) error {
+	bo := newBackoff(100*time.Millisecond, time.Second)
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+		_, err := s.logs.CreateLogs(rctx, &orionv1.CreateLogsRequest{Logs: batch})
+		cancel()
+		if err == nil || !retryable(err) || attempt == logAttempts {
+			return err
+		}
+		select {
+		case <-s.after(bo.next()):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

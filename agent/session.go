@@ -1,0 +1,262 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
+
+	"github.com/orion-run/orion/client"
+)
+
+// Defaults used when the server leaves a registration field unset.
+const (
+	defaultHeartbeatInterval = 5 * time.Second
+	defaultLeaseDuration     = 15 * time.Second
+)
+
+// session is the agent's registration. Registering is single-flight: the
+// stream loop and the heartbeat loop both call ensure, and only one
+// RegisterAgent call is made at a time.
+type session struct {
+	a *Agent
+
+	mu         sync.Mutex
+	id         string // the last id the server gave us (kept when invalidated)
+	registered bool
+	heartbeat  time.Duration
+	lease      time.Duration
+}
+
+func newSession(a *Agent, resumeID string) *session {
+	return &session{a: a, id: resumeID, heartbeat: defaultHeartbeatInterval, lease: defaultLeaseDuration}
+}
+
+// ensure returns the agent id, registering (or re-registering, resuming the
+// previous id) when needed.
+func (s *session) ensure(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.registered {
+		return s.id, nil
+	}
+	cfg := s.a.cfg
+	req := &agentv1.RegisterAgentRequest{
+		AgentId:             s.id,
+		Name:                cfg.Name,
+		Hostname:            hostname(),
+		WorkQueues:          cfg.WorkQueues,
+		InfrastructureTypes: cfg.Runners.Types(),
+		Limit:               int32(cfg.Limit),
+		Version:             cfg.Version,
+	}
+	resp, err := s.register(ctx, req)
+	if err != nil && req.AgentId != "" && (client.IsNotFound(err) || client.IsInvalidArgument(err)) {
+		// The server does not know the old id any more: start afresh.
+		s.a.logger.Info("cannot resume the previous registration; registering anew", "agent_id", req.AgentId, "error", err)
+		req.AgentId = ""
+		resp, err = s.register(ctx, req)
+	}
+	if err != nil {
+		return "", err
+	}
+	if resp.GetAgentId() == "" {
+		return "", errors.New("server returned an empty agent id")
+	}
+	if resp.GetAgentId() != s.id {
+		if err := s.a.state.SetAgentID(resp.GetAgentId()); err != nil {
+			s.a.logger.Warn("cannot save the agent id", "error", err)
+		}
+	}
+	s.id, s.registered = resp.GetAgentId(), true
+	if d := resp.GetHeartbeatInterval().AsDuration(); d > 0 {
+		s.heartbeat = d
+	}
+	if d := resp.GetLeaseDuration().AsDuration(); d > 0 {
+		s.lease = d
+	}
+	s.a.logger.Info("agent registered", "agent_id", s.id, "heartbeat_interval", s.heartbeat, "lease_duration", s.lease)
+	return s.id, nil
+}
+
+func (s *session) register(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	return s.a.client.Agent.RegisterAgent(ctx, req)
+}
+
+// invalidate forgets the registration when the server said it does not know
+// id. A newer registration is left alone.
+func (s *session) invalidate(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.id == id && s.registered {
+		s.registered = false
+		s.a.logger.Info("server lost the agent registration; will register again", "agent_id", id)
+	}
+}
+
+// agentID returns the last id the server gave us, registered or not: state
+// reports carry it even while a re-registration is pending.
+func (s *session) agentID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+func (s *session) heartbeatInterval() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heartbeat
+}
+
+// backoff yields exponentially growing delays with "equal jitter": each
+// delay is uniformly random in [d/2, d], where d doubles from min up to max.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max: max} }
+
+func (b *backoff) next() time.Duration {
+	switch {
+	case b.cur == 0:
+		b.cur = b.min
+	case b.cur < b.max:
+		b.cur = min(2*b.cur, b.max)
+	}
+	half := b.cur / 2
+	return half + rand.N(b.cur-half+1)
+}
+
+func (b *backoff) reset() { b.cur = 0 }
+
+// sleep waits for d or until ctx is done; it reports whether the full d
+// passed.
+func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-a.cfg.After(d):
+		return true
+	}
+}
+
+// errStreamIdle is why a silent stream is dropped.
+var errStreamIdle = errors.New("no message from the server within the idle timeout")
+
+// connLoop keeps a work stream open until ctx is done, reconnecting with
+// backoff (100 ms doubling to 10 s, jittered) and re-registering when the
+// server no longer knows the agent.
+func (a *Agent) connLoop(ctx context.Context) {
+	bo := newBackoff(100*time.Millisecond, 10*time.Second)
+	for {
+		healthy, err := a.streamOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if healthy {
+			bo.reset()
+		}
+		d := bo.next()
+		if errors.Is(err, errResync) {
+			a.logger.Debug("reopening work stream to get offers again")
+		} else {
+			a.logger.Warn("work stream broken; reconnecting", "error", err, "retry_in", d)
+		}
+		if !a.sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// errResync is the cause given when the agent closes its own stream to be
+// offered every due run again (see resyncLocked).
+var errResync = errors.New("resync")
+
+// streamOnce registers if needed, opens one work stream and handles its
+// events until it breaks. healthy reports whether the stream delivered at
+// least one message (a working connection, so backoff restarts).
+func (a *Agent) streamOnce(ctx context.Context) (healthy bool, err error) {
+	id, err := a.sess.ensure(ctx)
+	if err != nil {
+		return false, fmt.Errorf("register: %w", err)
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stream, err := a.client.Agent.StreamWork(sctx, &agentv1.StreamWorkRequest{AgentId: id})
+	if err != nil {
+		if client.IsNotFound(err) {
+			a.sess.invalidate(id)
+		}
+		return false, err
+	}
+	a.mu.Lock()
+	a.streamCancel = func() { cancel(errResync) }
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.streamCancel = nil
+		a.mu.Unlock()
+	}()
+	a.once.Do(func() { close(a.ready) })
+	a.logger.Debug("work stream open", "agent_id", id)
+
+	msgs := make(chan *agentv1.StreamWorkResponse)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-sctx.Done():
+				errc <- context.Cause(sctx)
+				return
+			}
+		}
+	}()
+	idle := a.cfg.After(a.cfg.StreamIdleTimeout)
+	for {
+		select {
+		case m := <-msgs:
+			healthy = true
+			idle = a.cfg.After(a.cfg.StreamIdleTimeout)
+			a.handleEvent(m)
+		case err := <-errc:
+			if cause := context.Cause(sctx); errors.Is(cause, errResync) {
+				return healthy, errResync
+			}
+			if client.IsNotFound(err) {
+				a.sess.invalidate(id)
+			}
+			return healthy, err
+		case <-idle:
+			cancel(errStreamIdle)
+			<-errc
+			return healthy, errStreamIdle
+		}
+	}
+}
+
+// handleEvent dispatches one stream event. It never blocks on the network:
+// claims and stops run in their own goroutines.
+func (a *Agent) handleEvent(m *agentv1.StreamWorkResponse) {
+	switch ev := m.GetEvent().(type) {
+	case *agentv1.StreamWorkResponse_Offer:
+		a.offer(ev.Offer.GetFlowRun())
+	case *agentv1.StreamWorkResponse_Cancel:
+		a.cancelRun(ev.Cancel)
+	case *agentv1.StreamWorkResponse_Keepalive:
+		a.logger.Trace("keepalive received")
+	default:
+		a.logger.Debug("unknown stream event ignored")
+	}
+}

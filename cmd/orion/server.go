@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/orion-run/orion/server"
+	"github.com/orion-run/orion/server/config"
+)
+
+func serverCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "server", Short: "Run the Orion server"}
+	cmd.AddCommand(serverStartCommand())
+	return cmd
+}
+
+func serverStartCommand() *cobra.Command {
+	var (
+		host, logLevel, logFormat string
+		port                      int
+	)
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start the server: gRPC and HTTP/JSON API on one port, embedded store under $ORION_HOME",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Default().FromEnv(os.Getenv)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("host") {
+				cfg.Host = host
+			}
+			if cmd.Flags().Changed("port") {
+				cfg.Port = port
+			}
+			if cmd.Flags().Changed("log-level") {
+				cfg.LogLevel = logLevel
+			}
+			if cmd.Flags().Changed("log-format") {
+				switch logFormat {
+				case "json":
+					cfg.LogJSON = true
+				case "text":
+					cfg.LogJSON = false
+				default:
+					return fmt.Errorf("--log-format %q is not text or json", logFormat)
+				}
+			}
+			log := newLogger("orion", cfg.LogLevel, cfg.LogJSON, cmd.ErrOrStderr())
+			srv, err := server.New(cfg, log)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(cmd.OutOrStdout(), "Orion server listening on %s (store: %s)\n", srv.URL(), cfg.DBPath)
+			fmt.Fprintf(cmd.OutOrStdout(), "Agents and the CLI reach it with ORION_API_URL=%s\n", srv.URL())
+			if err := srv.Serve(ctx); err != nil && err != context.Canceled {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "Orion server stopped.")
+			return nil
+		},
+	}
+	def := config.Default()
+	cmd.Flags().StringVar(&host, "host", def.Host, "address to listen on (ORION_SERVER_HOST)")
+	cmd.Flags().IntVar(&port, "port", def.Port, "port for gRPC and HTTP/JSON (ORION_SERVER_PORT)")
+	cmd.Flags().StringVar(&logLevel, "log-level", def.LogLevel, "trace, debug, info, warn or error (ORION_LOG_LEVEL)")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text or json (ORION_LOG_FORMAT)")
+	return cmd
+}

@@ -1,0 +1,1 @@
+"""``prefect.orion`` compatibility package: only ``schemas.schedules`` exists."""

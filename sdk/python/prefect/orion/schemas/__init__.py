@@ -1,0 +1,1 @@
+"""``prefect.orion.schemas`` compatibility package."""

@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def hello_world(name="world"):
+    print(f"Hello {name}!")

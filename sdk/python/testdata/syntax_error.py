@@ -1,0 +1,4 @@
+from prefect import flow
+
+def broken(:
+    pass
