@@ -24,10 +24,8 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 	}
 	resp := &agentv1.ClaimFlowRunResponse{}
 	err := d.store.Update(ctx, func(tx store.Tx) error {
-		agent, err := tx.Agent(req.GetAgentId())
-		if errors.Is(err, store.ErrNotFound) {
-			return errAgentUnknown(req.GetAgentId())
-		} else if err != nil {
+		agent, err := registeredAgent(tx, req.GetAgentId())
+		if err != nil {
 			return err
 		}
 		run, err := tx.FlowRun(req.GetFlowRunId())
@@ -134,10 +132,8 @@ func (d *Dispatcher) Heartbeat(ctx context.Context, req *agentv1.HeartbeatReques
 	}
 	resp := &agentv1.HeartbeatResponse{}
 	err := d.store.Update(ctx, func(tx store.Tx) error {
-		agent, err := tx.Agent(req.GetAgentId())
-		if errors.Is(err, store.ErrNotFound) {
-			return errAgentUnknown(req.GetAgentId())
-		} else if err != nil {
+		agent, err := registeredAgent(tx, req.GetAgentId())
+		if err != nil {
 			return err
 		}
 		now := tx.Now()
@@ -215,4 +211,13 @@ func (d *Dispatcher) Cancel(ctx context.Context, runID, message string) (*orionv
 	}
 	d.log.Info("flow run cancel requested", "flow_run_id", runID, "to_state", out.GetState().GetName())
 	return out, nil
+}
+
+// registeredAgent loads an agent, telling an unknown one to register again.
+func registeredAgent(tx store.Tx, id string) (*orionv1.Agent, error) {
+	a, err := tx.Agent(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errAgentUnknown(id)
+	}
+	return a, err
 }

@@ -31,7 +31,7 @@ func propose(t *testing.T, typ orionv1.StateType) *orionv1.State {
 
 func TestEvaluate_Table(t *testing.T) {
 	future := timestamppb.New(t0.Add(30 * time.Second))
-	tests := []struct {
+	type transitionCase struct {
 		name     string
 		run      *orionv1.FlowRun
 		to       orionv1.StateType
@@ -39,7 +39,8 @@ func TestEvaluate_Table(t *testing.T) {
 		want     Status
 		wantName string
 		wantType orionv1.StateType
-	}{
+	}
+	tests := []transitionCase{
 		{"scheduled to pending is a claim", runIn(Scheduled, "Scheduled"), Pending, false, Accept, "Pending", Pending},
 		{"late runs stay claimable", runIn(Scheduled, NameLate), Pending, false, Accept, "Pending", Pending},
 		{"pending to pending is aborted", runIn(Pending, "Pending"), Pending, false, Abort, "", 0},
@@ -58,15 +59,7 @@ func TestEvaluate_Table(t *testing.T) {
 	}
 	waitRun := runIn(Pending, "Pending")
 	waitRun.NextScheduledStartTime = future
-	tests = append(tests, struct {
-		name     string
-		run      *orionv1.FlowRun
-		to       orionv1.StateType
-		force    bool
-		want     Status
-		wantName string
-		wantType orionv1.StateType
-	}{"running before the scheduled time waits", waitRun, Running, false, Wait, "", 0})
+	tests = append(tests, transitionCase{"running before the scheduled time waits", waitRun, Running, false, Wait, "", 0})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Evaluate(Input{Run: tc.run, Proposed: propose(t, tc.to), Now: t0, Force: tc.force})
