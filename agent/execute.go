@@ -75,14 +75,17 @@ func (o outcome) finalType() orionv1.StateType { return o.proposed.GetType() }
 // the final state. ctx bounds everything, reporting included.
 func (e *executor) execute(ctx context.Context, j *job) outcome {
 	log := j.logger
-	workdir := e.workdir(j.run.GetId(), j.epoch)
+	ship := newLogShipper(ctx, e.client.Logs, j.run.GetId(), e.clock, e.after, log)
+	defer ship.close()
+	workdir, err := e.workdir(j.run.GetId(), j.epoch)
+	if err != nil {
+		return e.finish(ctx, j, ship, crashedState(err.Error()), "")
+	}
 	defer func() {
 		if err := os.RemoveAll(workdir); err != nil {
 			log.Warn("cannot remove the working directory", "error", err)
 		}
 	}()
-	ship := newLogShipper(ctx, e.client.Logs, j.run.GetId(), e.clock, e.after, log)
-	defer ship.close()
 
 	prep, err := e.prepare(ctx, j, workdir)
 	if err != nil {
@@ -106,6 +109,12 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 			err: fmt.Errorf("the server answered %s to RUNNING: %s", statusName(res.GetStatus()), res.GetReason())}
 	}
 
+	select {
+	case <-j.stop.done(): // asked to stop while RUNNING was being accepted
+		reason, _ := j.stop.why()
+		return e.finish(ctx, j, ship, stoppedState(reason), "")
+	default:
+	}
 	prep.spec.Output = func(stream, line string) {
 		if j.echo != nil {
 			_, _ = fmt.Fprintln(j.echo, line)

@@ -11,11 +11,14 @@ import (
 // heartbeatLoop renews the registration and the leases of held runs every
 // heartbeat interval until ctx is done, and acts on the answer: runs the
 // server says we lost are stopped, requested cancels are carried out. It
-// keeps going during shutdown, while runs are still being finished.
+// keeps going during shutdown, while runs are still being finished. The
+// first heartbeat goes out at once (registering if needed), so leases of
+// runs left by a previous agent process are renewed without delay and the
+// server's heartbeat interval is known before the first sleep.
 func (a *Agent) heartbeatLoop(ctx context.Context) {
 	failing := false
-	for {
-		if !a.sleep(ctx, a.sess.heartbeatInterval()) {
+	for first := true; ; first = false {
+		if !first && !a.sleep(ctx, a.sess.heartbeatInterval()) {
 			return
 		}
 		err := a.heartbeatOnce(ctx)

@@ -45,8 +45,13 @@ type prepared struct {
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 // workdir is the run's working directory: <home>/agent/runs/<id>-<epoch>.
-func (e *executor) workdir(flowRunID string, epoch int64) string {
-	return filepath.Join(e.home, "agent", "runs", flowRunID+"-"+strconv.FormatInt(epoch, 10))
+// The id comes from the server, so it is checked before it names anything
+// on disk that will later be removed.
+func (e *executor) workdir(flowRunID string, epoch int64) (string, error) {
+	if !safeID.MatchString(flowRunID) {
+		return "", fmt.Errorf("invalid flow run id %q", flowRunID)
+	}
+	return filepath.Join(e.home, "agent", "runs", flowRunID+"-"+strconv.FormatInt(epoch, 10)), nil
 }
 
 // prepare creates a fresh working directory and works out what to run:
@@ -54,9 +59,6 @@ func (e *executor) workdir(flowRunID string, epoch int64) string {
 // start; their text names the cause for the CRASHED state.
 func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepared, error) {
 	run, dep := j.run, j.dep
-	if !safeID.MatchString(run.GetId()) {
-		return nil, fmt.Errorf("invalid flow run id %q", run.GetId())
-	}
 	typ, infraEnv := infrastructureOf(run, dep)
 	rn, err := e.runners.Get(typ)
 	if err != nil {

@@ -122,10 +122,11 @@ func (a *Agent) leaseReporter(id string, epoch int64) reporter {
 func (a *Agent) supervise(h *heldRun) {
 	defer a.release(h)
 	log := a.logger.With("flow_run_id", h.id, "lease_epoch", h.epoch)
+	workdir, _ := a.exec.workdir(h.id, h.epoch) // "" for an invalid id, which execute reports
 	rec := localstate.Run{
 		FlowRunID: h.id,
 		Epoch:     h.epoch,
-		Workdir:   a.exec.workdir(h.id, h.epoch),
+		Workdir:   workdir,
 		Started:   a.cfg.Clock().UTC(),
 	}
 	a.saveRecord(log, rec)
@@ -153,6 +154,10 @@ func (a *Agent) supervise(h *heldRun) {
 	}
 	if err := a.state.DeleteRun(h.id); err != nil {
 		log.Warn("cannot remove the run from the local state", "error", err)
+	}
+	if o.proposed == nil {
+		log.Info("flow run dropped", "error", o.err)
+		return
 	}
 	log.Info("flow run finished", "state", o.finalType().String(), "duration", time.Since(begin).Round(time.Millisecond))
 }

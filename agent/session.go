@@ -21,9 +21,13 @@ const (
 
 // session is the agent's registration. Registering is single-flight: the
 // stream loop and the heartbeat loop both call ensure, and only one
-// RegisterAgent call is made at a time.
+// RegisterAgent call is made at a time (regMu). The fields are guarded by mu,
+// which is never held across a call, so state reports can read the id while
+// a registration is in flight.
 type session struct {
 	a *Agent
+
+	regMu sync.Mutex
 
 	mu         sync.Mutex
 	id         string // the last id the server gave us (kept when invalidated)
@@ -39,14 +43,17 @@ func newSession(a *Agent, resumeID string) *session {
 // ensure returns the agent id, registering (or re-registering, resuming the
 // previous id) when needed.
 func (s *session) ensure(ctx context.Context) (string, error) {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.registered {
-		return s.id, nil
+	id, registered := s.id, s.registered
+	s.mu.Unlock()
+	if registered {
+		return id, nil
 	}
 	cfg := s.a.cfg
 	req := &agentv1.RegisterAgentRequest{
-		AgentId:             s.id,
+		AgentId:             id,
 		Name:                cfg.Name,
 		Hostname:            hostname(),
 		WorkQueues:          cfg.WorkQueues,
@@ -67,11 +74,13 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 	if resp.GetAgentId() == "" {
 		return "", errors.New("server returned an empty agent id")
 	}
-	if resp.GetAgentId() != s.id {
+	if resp.GetAgentId() != id {
 		if err := s.a.state.SetAgentID(resp.GetAgentId()); err != nil {
 			s.a.logger.Warn("cannot save the agent id", "error", err)
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.id, s.registered = resp.GetAgentId(), true
 	if d := resp.GetHeartbeatInterval().AsDuration(); d > 0 {
 		s.heartbeat = d

@@ -234,7 +234,9 @@ func (r *Runner) Recover(_ context.Context, h runner.Handle) error {
 	if err := json.Unmarshal(h.Data, &d); err != nil {
 		return fmt.Errorf("decode subprocess handle %q: %w", h.ID, err)
 	}
-	if d.PID <= 1 || !alive(d.PID, d.StartTicks) {
+	// Without its start time a pid cannot be told apart from a later
+	// process that reused it: never signal on a guess.
+	if d.PID <= 1 || d.StartTicks == 0 || !alive(d.PID, d.StartTicks) {
 		return runner.ErrNotRunning
 	}
 	if d.PGID <= 1 {
