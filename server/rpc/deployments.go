@@ -31,15 +31,11 @@ func (s *deploymentService) CreateDeployment(ctx context.Context, req *orionv1.C
 }
 
 func (s *deploymentService) GetDeployment(ctx context.Context, req *orionv1.GetDeploymentRequest) (*orionv1.GetDeploymentResponse, error) {
-	if req.GetId() == "" {
-		return nil, store.Invalidf("id is required")
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetDeploymentResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.Deployment, err = tx.Deployment(req.GetId())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.Deployment, error) { return tx.Deployment(req.GetId()) })
+	return &orionv1.GetDeploymentResponse{Deployment: v}, err
 }
 
 func (s *deploymentService) GetDeploymentByName(ctx context.Context, req *orionv1.GetDeploymentByNameRequest) (*orionv1.GetDeploymentByNameResponse, error) {

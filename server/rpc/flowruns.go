@@ -52,15 +52,11 @@ func (s *flowRunService) CreateFlowRun(ctx context.Context, req *orionv1.CreateF
 }
 
 func (s *flowRunService) GetFlowRun(ctx context.Context, req *orionv1.GetFlowRunRequest) (*orionv1.GetFlowRunResponse, error) {
-	if req.GetId() == "" {
-		return nil, store.Invalidf("id is required")
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetFlowRunResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.FlowRun, err = tx.FlowRun(req.GetId())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.FlowRun, error) { return tx.FlowRun(req.GetId()) })
+	return &orionv1.GetFlowRunResponse{FlowRun: v}, err
 }
 
 func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlowRunsRequest) (*orionv1.ListFlowRunsResponse, error) {

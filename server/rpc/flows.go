@@ -30,27 +30,19 @@ func (s *flowService) CreateFlow(ctx context.Context, req *orionv1.CreateFlowReq
 }
 
 func (s *flowService) GetFlow(ctx context.Context, req *orionv1.GetFlowRequest) (*orionv1.GetFlowResponse, error) {
-	if req.GetId() == "" {
-		return nil, store.Invalidf("id is required")
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetFlowResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.Flow, err = tx.Flow(req.GetId())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.Flow, error) { return tx.Flow(req.GetId()) })
+	return &orionv1.GetFlowResponse{Flow: v}, err
 }
 
 func (s *flowService) GetFlowByName(ctx context.Context, req *orionv1.GetFlowByNameRequest) (*orionv1.GetFlowByNameResponse, error) {
-	if req.GetName() == "" {
-		return nil, store.Invalidf("name is required")
+	if err := required("name", req.GetName()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetFlowByNameResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.Flow, err = tx.FlowByName(req.GetName())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.Flow, error) { return tx.FlowByName(req.GetName()) })
+	return &orionv1.GetFlowByNameResponse{Flow: v}, err
 }
 
 func (s *flowService) ListFlows(ctx context.Context, req *orionv1.ListFlowsRequest) (*orionv1.ListFlowsResponse, error) {

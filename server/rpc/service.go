@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"encoding/base64"
 
 	"github.com/hashicorp/go-hclog"
@@ -65,4 +66,22 @@ func decodeToken(tok string) (string, error) {
 		return "", store.Invalidf("page_token is malformed: pass the next_page_token of the previous response")
 	}
 	return string(b), nil
+}
+
+// view runs fn in one read transaction and returns what it read.
+func view[T any](ctx context.Context, st store.Store, fn func(store.Tx) (T, error)) (T, error) {
+	var out T
+	err := st.View(ctx, func(tx store.Tx) (err error) {
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
+}
+
+// required fails with a message naming the field when value is empty.
+func required(field, value string) error {
+	if value == "" {
+		return store.Invalidf("%s is required", field)
+	}
+	return nil
 }

@@ -45,27 +45,19 @@ func (s *workQueueService) CreateWorkQueue(ctx context.Context, req *orionv1.Cre
 }
 
 func (s *workQueueService) GetWorkQueue(ctx context.Context, req *orionv1.GetWorkQueueRequest) (*orionv1.GetWorkQueueResponse, error) {
-	if req.GetId() == "" {
-		return nil, store.Invalidf("id is required")
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetWorkQueueResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.WorkQueue, err = tx.WorkQueue(req.GetId())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.WorkQueue, error) { return tx.WorkQueue(req.GetId()) })
+	return &orionv1.GetWorkQueueResponse{WorkQueue: v}, err
 }
 
 func (s *workQueueService) GetWorkQueueByName(ctx context.Context, req *orionv1.GetWorkQueueByNameRequest) (*orionv1.GetWorkQueueByNameResponse, error) {
-	if req.GetName() == "" {
-		return nil, store.Invalidf("name is required")
+	if err := required("name", req.GetName()); err != nil {
+		return nil, err
 	}
-	resp := &orionv1.GetWorkQueueByNameResponse{}
-	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
-		resp.WorkQueue, err = tx.WorkQueueByName(req.GetName())
-		return err
-	})
-	return resp, err
+	v, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.WorkQueue, error) { return tx.WorkQueueByName(req.GetName()) })
+	return &orionv1.GetWorkQueueByNameResponse{WorkQueue: v}, err
 }
 
 func (s *workQueueService) ListWorkQueues(ctx context.Context, _ *orionv1.ListWorkQueuesRequest) (*orionv1.ListWorkQueuesResponse, error) {
