@@ -19,16 +19,12 @@ func newDeploymentDeleteCommand(m *meta) *cobra.Command {
 			if _, err := parseDeploymentRef(args[0]); err != nil {
 				return err
 			}
-			c, err := m.dial()
+			ctx := cmd.Context()
+			c, dep, err := m.dialDeployment(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
-			dep, err := resolveDeployment(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
 			_, err = c.Deployments.DeleteDeployment(ctx, &orionv1.DeleteDeploymentRequest{Id: dep.GetId()})
 			if client.IsNotFound(err) {
 				return deploymentNotFound(args[0])

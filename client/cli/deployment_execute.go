@@ -36,16 +36,12 @@ run completes and 1 otherwise.`,
 			if m.ext.Execute == nil {
 				return errors.New("local execution is not available in this build of orion")
 			}
-			c, err := m.dial()
+			ctx := cmd.Context()
+			c, dep, err := m.dialDeployment(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
-			dep, err := resolveDeployment(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
 			resp, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{
 				DeploymentId: dep.GetId(),
 				Parameters:   overrides,

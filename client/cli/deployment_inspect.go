@@ -20,15 +20,11 @@ or the deployment's id. With -o json every field is shown, set or not.`,
 			if _, err := parseDeploymentRef(args[0]); err != nil {
 				return err
 			}
-			c, err := m.dial()
+			c, dep, err := m.dialDeployment(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			dep, err := resolveDeployment(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
 			return writeProto(cmd.OutOrStdout(), dep, output == outputJSON)
 		},
 	}

@@ -46,16 +46,12 @@ exit code is 0 when it completes and 1 when it fails, crashes or is cancelled.`,
 				}
 				req.ScheduledTime = timestamppb.New(t)
 			}
-			c, err := m.dial()
+			ctx := cmd.Context()
+			c, dep, err := m.dialDeployment(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
-			dep, err := resolveDeployment(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
 			req.DeploymentId = dep.GetId()
 			resp, err := c.Deployments.CreateDeploymentFlowRun(ctx, req)
 			if client.IsNotFound(err) {

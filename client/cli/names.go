@@ -102,3 +102,18 @@ func runErr(err error, id string) error {
 	}
 	return apiErr(err, "")
 }
+
+// dialDeployment connects to the server and fetches the deployment named by
+// a NAME_OR_ID argument. The caller closes the client.
+func (m *meta) dialDeployment(ctx context.Context, arg string) (*client.Client, *orionv1.Deployment, error) {
+	c, err := m.dial()
+	if err != nil {
+		return nil, nil, err
+	}
+	dep, err := resolveDeployment(ctx, c, arg)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, dep, nil
+}
