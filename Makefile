@@ -54,6 +54,7 @@ tools: $(TOOLS_STAMP) $(BUF_STAMP) ## Install the pinned code generators (buf 1.
 .PHONY: generate
 generate: tools ## Regenerate gen/ from proto/ (byte for byte reproducible)
 	$(BUF) generate
+	scripts/gen-openapi-embed gen/openapi
 
 .PHONY: check-generate
 check-generate: generate ## Fail when gen/ differs from what proto/ generates

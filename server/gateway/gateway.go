@@ -1,6 +1,7 @@
 // Package gateway serves Orion's HTTP side: the grpc-gateway JSON API under
 // /api/v1 (dialing the server's own gRPC listener, so interceptors and
-// streaming work), and the health endpoint at /api/health.
+// streaming work), the health endpoint at /api/health and the generated
+// OpenAPI document at /api/openapi.json.
 package gateway
 
 import (
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/gen/openapi"
 )
 
 // HealthFunc reports whether the server can serve (e.g. its store answers).
@@ -50,6 +52,10 @@ func New(ctx context.Context, grpcAddr string, health HealthFunc) (http.Handler,
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]string{"status": "ok"}) //nolint:errcheck
+	})
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapi.JSON) //nolint:errcheck
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {

@@ -303,6 +303,9 @@ func TestHTTPGateway_StatusCodes(t *testing.T) {
 	if code, body := get("/api/health"); code != 200 || !strings.Contains(body, "ok") {
 		t.Fatalf("health: %d %s", code, body)
 	}
+	if code, body := get("/api/openapi.json"); code != 200 || !strings.Contains(body, `"/api/v1/deployments/name/{flow_name}/{deployment_name}"`) {
+		t.Fatalf("openapi: %d %.200s", code, body)
+	}
 	if code, body := get("/api/v1/deployments/00000000-0000-0000-0000-000000000000"); code != 404 || !strings.Contains(body, "not found") {
 		t.Fatalf("missing deployment: %d %s", code, body)
 	}
