@@ -49,7 +49,9 @@ func Default() Config {
 }
 
 // FromEnv applies ORION_HOME, ORION_SERVER_HOST, ORION_SERVER_PORT,
-// ORION_DB_PATH, ORION_LOG_LEVEL and ORION_LOG_FORMAT=json over c.
+// ORION_DB_PATH, ORION_LOG_LEVEL, ORION_LOG_FORMAT=json,
+// ORION_LEASE_DURATION and ORION_HEARTBEAT_INTERVAL (Go durations such as
+// "3s") over c.
 func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	if v := getenv("ORION_HOME"); v != "" {
 		c.Home = v
@@ -72,6 +74,21 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if getenv("ORION_LOG_FORMAT") == "json" {
 		c.LogJSON = true
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{"ORION_LEASE_DURATION", &c.LeaseDuration},
+		{"ORION_HEARTBEAT_INTERVAL", &c.HeartbeatInterval},
+	} {
+		if v := getenv(d.key); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return c, fmt.Errorf("%s=%q is not a positive duration such as 15s", d.key, v)
+			}
+			*d.dst = dur
+		}
 	}
 	return c, nil
 }
