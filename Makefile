@@ -48,8 +48,13 @@ $(BUF_STAMP): tools/buf/package-lock.json
 	$(BUF) --version
 	touch $@
 
+.PHONY: python-codegen
+python-codegen: ## Check Debian's protoc and grpc_python_plugin (for gen/python)
+	@command -v /usr/bin/protoc >/dev/null && command -v grpc_python_plugin >/dev/null || { \
+		echo "gen/python needs Debian's protoc and gRPC plugin: apt-get install -y protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf"; exit 1; }
+
 .PHONY: tools
-tools: $(TOOLS_STAMP) $(BUF_STAMP) ## Install the pinned code generators (buf 1.75.0 and protoc plugins)
+tools: $(TOOLS_STAMP) $(BUF_STAMP) python-codegen ## Install the pinned code generators (buf 1.75.0 and protoc plugins)
 
 .PHONY: generate
 generate: tools ## Regenerate gen/ from proto/ (byte for byte reproducible)

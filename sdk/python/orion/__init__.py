@@ -32,6 +32,13 @@ if _sys.version_info < (3, 9):
         % _sys.version.split()[0]
     )
 
+# The generated gRPC client (gen/python) also lives under the `orion` package
+# (orion.v1, orion.agent.v1); extending the path lets both be imported in one
+# process when both folders are on sys.path.
+import pkgutil as _pkgutil  # noqa: E402
+
+__path__ = _pkgutil.extend_path(__path__, __name__)
+
 from orion.deployments import DeploymentSpec  # noqa: E402
 from orion.flow_runners import (  # noqa: E402
     DockerFlowRunner,
