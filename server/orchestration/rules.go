@@ -31,8 +31,13 @@ type Input struct {
 	Proposed *orionv1.State
 	// Now is the decision time.
 	Now time.Time
-	// Force bypasses every rule (admin only).
+	// Force bypasses every rule. It is meant for administrators only; until
+	// authentication lands (a later issue) the API accepts it from any
+	// caller, and this flag is the one seam where a role check will go.
 	Force bool
+	// ManualRetry marks an explicit retry request (RetryFlowRun): the one
+	// exception to "a terminal run cannot move".
+	ManualRetry bool
 }
 
 // Decision is a rule's verdict.
@@ -81,6 +86,9 @@ func Evaluate(in Input) Decision {
 	proposed := in.Proposed
 	if in.Force {
 		return Decision{Status: Accept, State: proposed}
+	}
+	if in.ManualRetry {
+		return manualRetry(in, proposed)
 	}
 	for _, r := range rules {
 		d, ok := r.decide(in, proposed)
@@ -149,10 +157,29 @@ func waitForScheduledTime(in Input, p *orionv1.State) (Decision, bool) {
 	return Decision{}, false
 }
 
-// retryFailedFlows turns RUNNING → FAILED into AwaitingRetry while the run
-// has retries left.
+// manualRetry is the policy for an explicit retry request: only a terminal
+// run of a deployment may go back, and only to SCHEDULED (named
+// AwaitingRetry so the next RUNNING is named Retrying).
+func manualRetry(in Input, p *orionv1.State) Decision {
+	switch {
+	case !IsTerminal(initialType(in)):
+		return Decision{Status: Abort, Reason: fmt.Sprintf("Only a finished run can be retried; this run is %s.", in.Run.GetState().GetName())}
+	case in.Run.GetDeploymentId() == "":
+		return Decision{Status: Abort, Reason: "Only a run of a deployment can be retried."}
+	case p.GetType() != Scheduled:
+		return Decision{Status: Abort, Reason: "A retried run must go back to Scheduled."}
+	}
+	retry := cloneState(p)
+	if retry.GetName() == DefaultName(Scheduled) {
+		retry.Name = NameAwaitingRetry
+	}
+	return Decision{Status: Accept, State: retry}
+}
+
+// retryFailedFlows turns RUNNING → FAILED (or CRASHED: the agent or the
+// infrastructure died) into AwaitingRetry while the run has retries left.
 func retryFailedFlows(in Input, p *orionv1.State) (Decision, bool) {
-	if p.GetType() != Failed || initialType(in) != Running {
+	if (p.GetType() != Failed && p.GetType() != Crashed) || initialType(in) != Running {
 		return Decision{}, false
 	}
 	if in.Run.GetRetries() == 0 || in.Run.GetRunCount() > in.Run.GetRetries() {

@@ -71,6 +71,12 @@ func Apply(run *orionv1.FlowRun, s *orionv1.State) {
 		}
 	}
 
+	// CopyScheduledTime: a claim made early (prefetch) keeps the scheduled
+	// time on the PENDING state, so the WAIT before RUNNING is derived from
+	// the store, also after a server restart.
+	if s.GetType() == Pending && s.GetScheduledTime() == nil && prev.GetType() == Scheduled {
+		s.ScheduledTime = run.GetNextScheduledStartTime()
+	}
 	if s.GetType() == Scheduled {
 		run.NextScheduledStartTime = s.GetScheduledTime()
 	} else {

@@ -15,6 +15,7 @@ type Proposal struct {
 	RunID        string
 	State        *orionv1.StateProposal
 	Force        bool
+	ManualRetry  bool
 	TransitionID string
 	// OnWrite, when set, is called with the run and the state about to be
 	// written (after ACCEPT or REJECT) so the caller can record more in the
@@ -46,7 +47,7 @@ func Transition(tx store.Tx, p Proposal) (*orionv1.OrchestrationResult, *orionv1
 	if err != nil {
 		return nil, nil, err
 	}
-	d := Evaluate(Input{Run: run, Proposed: proposed, Now: now, Force: p.Force})
+	d := Evaluate(Input{Run: run, Proposed: proposed, Now: now, Force: p.Force, ManualRetry: p.ManualRetry})
 	if d.Status == Accept || d.Status == Reject {
 		if err := Write(tx, run, d.State, p.OnWrite); err != nil {
 			return nil, nil, err

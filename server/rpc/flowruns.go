@@ -129,6 +129,21 @@ func (s *flowRunService) CancelFlowRun(ctx context.Context, req *orionv1.CancelF
 	return &orionv1.CancelFlowRunResponse{FlowRun: run}, nil
 }
 
+func (s *flowRunService) RetryFlowRun(ctx context.Context, req *orionv1.RetryFlowRunRequest) (*orionv1.RetryFlowRunResponse, error) {
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
+	}
+	resp := &orionv1.RetryFlowRunResponse{}
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) (err error) {
+		resp.Result, resp.FlowRun, err = runs.Retry(tx, req.GetId(), req.GetMessage(), req.GetTransitionId())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 func (s *flowRunService) DeleteFlowRun(ctx context.Context, req *orionv1.DeleteFlowRunRequest) (*orionv1.DeleteFlowRunResponse, error) {
 	if req.GetId() == "" {
 		return nil, store.Invalidf("id is required")

@@ -729,6 +729,119 @@ func (x *CancelFlowRunResponse) GetFlowRun() *FlowRun {
 	return nil
 }
 
+type RetryFlowRunRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Idempotency: a repeated request with the same id returns the first answer.
+	TransitionId  string `protobuf:"bytes,3,opt,name=transition_id,json=transitionId,proto3" json:"transition_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryFlowRunRequest) Reset() {
+	*x = RetryFlowRunRequest{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryFlowRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryFlowRunRequest) ProtoMessage() {}
+
+func (x *RetryFlowRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryFlowRunRequest.ProtoReflect.Descriptor instead.
+func (*RetryFlowRunRequest) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RetryFlowRunRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RetryFlowRunRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *RetryFlowRunRequest) GetTransitionId() string {
+	if x != nil {
+		return x.TransitionId
+	}
+	return ""
+}
+
+type RetryFlowRunResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        *OrchestrationResult   `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	FlowRun       *FlowRun               `protobuf:"bytes,2,opt,name=flow_run,json=flowRun,proto3" json:"flow_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryFlowRunResponse) Reset() {
+	*x = RetryFlowRunResponse{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryFlowRunResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryFlowRunResponse) ProtoMessage() {}
+
+func (x *RetryFlowRunResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryFlowRunResponse.ProtoReflect.Descriptor instead.
+func (*RetryFlowRunResponse) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RetryFlowRunResponse) GetResult() *OrchestrationResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *RetryFlowRunResponse) GetFlowRun() *FlowRun {
+	if x != nil {
+		return x.FlowRun
+	}
+	return nil
+}
+
 type DeleteFlowRunRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -738,7 +851,7 @@ type DeleteFlowRunRequest struct {
 
 func (x *DeleteFlowRunRequest) Reset() {
 	*x = DeleteFlowRunRequest{}
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[12]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +863,7 @@ func (x *DeleteFlowRunRequest) String() string {
 func (*DeleteFlowRunRequest) ProtoMessage() {}
 
 func (x *DeleteFlowRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[12]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +876,7 @@ func (x *DeleteFlowRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFlowRunRequest.ProtoReflect.Descriptor instead.
 func (*DeleteFlowRunRequest) Descriptor() ([]byte, []int) {
-	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{12}
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteFlowRunRequest) GetId() string {
@@ -781,7 +894,7 @@ type DeleteFlowRunResponse struct {
 
 func (x *DeleteFlowRunResponse) Reset() {
 	*x = DeleteFlowRunResponse{}
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[13]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +906,7 @@ func (x *DeleteFlowRunResponse) String() string {
 func (*DeleteFlowRunResponse) ProtoMessage() {}
 
 func (x *DeleteFlowRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[13]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +919,7 @@ func (x *DeleteFlowRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFlowRunResponse.ProtoReflect.Descriptor instead.
 func (*DeleteFlowRunResponse) Descriptor() ([]byte, []int) {
-	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{13}
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{15}
 }
 
 type WatchFlowRunRequest struct {
@@ -818,7 +931,7 @@ type WatchFlowRunRequest struct {
 
 func (x *WatchFlowRunRequest) Reset() {
 	*x = WatchFlowRunRequest{}
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[14]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +943,7 @@ func (x *WatchFlowRunRequest) String() string {
 func (*WatchFlowRunRequest) ProtoMessage() {}
 
 func (x *WatchFlowRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[14]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +956,7 @@ func (x *WatchFlowRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFlowRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchFlowRunRequest) Descriptor() ([]byte, []int) {
-	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{14}
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchFlowRunRequest) GetId() string {
@@ -862,7 +975,7 @@ type WatchFlowRunResponse struct {
 
 func (x *WatchFlowRunResponse) Reset() {
 	*x = WatchFlowRunResponse{}
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[15]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +987,7 @@ func (x *WatchFlowRunResponse) String() string {
 func (*WatchFlowRunResponse) ProtoMessage() {}
 
 func (x *WatchFlowRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_v1_flow_run_service_proto_msgTypes[15]
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1000,7 @@ func (x *WatchFlowRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFlowRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchFlowRunResponse) Descriptor() ([]byte, []int) {
-	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{15}
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchFlowRunResponse) GetFlowRun() *FlowRun {
@@ -950,14 +1063,21 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"E\n" +
 	"\x15CancelFlowRunResponse\x12,\n" +
-	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"&\n" +
+	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"d\n" +
+	"\x13RetryFlowRunRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12#\n" +
+	"\rtransition_id\x18\x03 \x01(\tR\ftransitionId\"{\n" +
+	"\x14RetryFlowRunResponse\x125\n" +
+	"\x06result\x18\x01 \x01(\v2\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n" +
+	"\bflow_run\x18\x02 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"&\n" +
 	"\x14DeleteFlowRunRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x17\n" +
 	"\x15DeleteFlowRunResponse\"%\n" +
 	"\x13WatchFlowRunRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
 	"\x14WatchFlowRunResponse\x12,\n" +
-	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun2\xa5\x05\n" +
+	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun2\xf4\x05\n" +
 	"\x0eFlowRunService\x12P\n" +
 	"\rCreateFlowRun\x12\x1e.orion.v1.CreateFlowRunRequest\x1a\x1f.orion.v1.CreateFlowRunResponse\x12G\n" +
 	"\n" +
@@ -965,7 +1085,8 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\fListFlowRuns\x12\x1d.orion.v1.ListFlowRunsRequest\x1a\x1e.orion.v1.ListFlowRunsResponse\x12V\n" +
 	"\x0fSetFlowRunState\x12 .orion.v1.SetFlowRunStateRequest\x1a!.orion.v1.SetFlowRunStateResponse\x12\\\n" +
 	"\x11ListFlowRunStates\x12\".orion.v1.ListFlowRunStatesRequest\x1a#.orion.v1.ListFlowRunStatesResponse\x12P\n" +
-	"\rCancelFlowRun\x12\x1e.orion.v1.CancelFlowRunRequest\x1a\x1f.orion.v1.CancelFlowRunResponse\x12P\n" +
+	"\rCancelFlowRun\x12\x1e.orion.v1.CancelFlowRunRequest\x1a\x1f.orion.v1.CancelFlowRunResponse\x12M\n" +
+	"\fRetryFlowRun\x12\x1d.orion.v1.RetryFlowRunRequest\x1a\x1e.orion.v1.RetryFlowRunResponse\x12P\n" +
 	"\rDeleteFlowRun\x12\x1e.orion.v1.DeleteFlowRunRequest\x1a\x1f.orion.v1.DeleteFlowRunResponse\x12O\n" +
 	"\fWatchFlowRun\x12\x1d.orion.v1.WatchFlowRunRequest\x1a\x1e.orion.v1.WatchFlowRunResponse0\x01B\x98\x01\n" +
 	"\fcom.orion.v1B\x13FlowRunServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
@@ -982,7 +1103,7 @@ func file_orion_v1_flow_run_service_proto_rawDescGZIP() []byte {
 	return file_orion_v1_flow_run_service_proto_rawDescData
 }
 
-var file_orion_v1_flow_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_orion_v1_flow_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_orion_v1_flow_run_service_proto_goTypes = []any{
 	(*CreateFlowRunRequest)(nil),      // 0: orion.v1.CreateFlowRunRequest
 	(*CreateFlowRunResponse)(nil),     // 1: orion.v1.CreateFlowRunResponse
@@ -996,55 +1117,61 @@ var file_orion_v1_flow_run_service_proto_goTypes = []any{
 	(*ListFlowRunStatesResponse)(nil), // 9: orion.v1.ListFlowRunStatesResponse
 	(*CancelFlowRunRequest)(nil),      // 10: orion.v1.CancelFlowRunRequest
 	(*CancelFlowRunResponse)(nil),     // 11: orion.v1.CancelFlowRunResponse
-	(*DeleteFlowRunRequest)(nil),      // 12: orion.v1.DeleteFlowRunRequest
-	(*DeleteFlowRunResponse)(nil),     // 13: orion.v1.DeleteFlowRunResponse
-	(*WatchFlowRunRequest)(nil),       // 14: orion.v1.WatchFlowRunRequest
-	(*WatchFlowRunResponse)(nil),      // 15: orion.v1.WatchFlowRunResponse
-	(*structpb.Struct)(nil),           // 16: google.protobuf.Struct
-	(*StateProposal)(nil),             // 17: orion.v1.StateProposal
-	(*Infrastructure)(nil),            // 18: orion.v1.Infrastructure
-	(*FlowRun)(nil),                   // 19: orion.v1.FlowRun
-	(StateType)(0),                    // 20: orion.v1.StateType
-	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
-	(*OrchestrationResult)(nil),       // 22: orion.v1.OrchestrationResult
-	(*State)(nil),                     // 23: orion.v1.State
+	(*RetryFlowRunRequest)(nil),       // 12: orion.v1.RetryFlowRunRequest
+	(*RetryFlowRunResponse)(nil),      // 13: orion.v1.RetryFlowRunResponse
+	(*DeleteFlowRunRequest)(nil),      // 14: orion.v1.DeleteFlowRunRequest
+	(*DeleteFlowRunResponse)(nil),     // 15: orion.v1.DeleteFlowRunResponse
+	(*WatchFlowRunRequest)(nil),       // 16: orion.v1.WatchFlowRunRequest
+	(*WatchFlowRunResponse)(nil),      // 17: orion.v1.WatchFlowRunResponse
+	(*structpb.Struct)(nil),           // 18: google.protobuf.Struct
+	(*StateProposal)(nil),             // 19: orion.v1.StateProposal
+	(*Infrastructure)(nil),            // 20: orion.v1.Infrastructure
+	(*FlowRun)(nil),                   // 21: orion.v1.FlowRun
+	(StateType)(0),                    // 22: orion.v1.StateType
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
+	(*OrchestrationResult)(nil),       // 24: orion.v1.OrchestrationResult
+	(*State)(nil),                     // 25: orion.v1.State
 }
 var file_orion_v1_flow_run_service_proto_depIdxs = []int32{
-	16, // 0: orion.v1.CreateFlowRunRequest.parameters:type_name -> google.protobuf.Struct
-	17, // 1: orion.v1.CreateFlowRunRequest.state:type_name -> orion.v1.StateProposal
-	18, // 2: orion.v1.CreateFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
-	19, // 3: orion.v1.CreateFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	19, // 4: orion.v1.GetFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	20, // 5: orion.v1.ListFlowRunsRequest.state_types:type_name -> orion.v1.StateType
-	21, // 6: orion.v1.ListFlowRunsRequest.scheduled_before:type_name -> google.protobuf.Timestamp
-	19, // 7: orion.v1.ListFlowRunsResponse.flow_runs:type_name -> orion.v1.FlowRun
-	17, // 8: orion.v1.SetFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
-	22, // 9: orion.v1.SetFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
-	19, // 10: orion.v1.SetFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
-	23, // 11: orion.v1.ListFlowRunStatesResponse.states:type_name -> orion.v1.State
-	19, // 12: orion.v1.CancelFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	19, // 13: orion.v1.WatchFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	0,  // 14: orion.v1.FlowRunService.CreateFlowRun:input_type -> orion.v1.CreateFlowRunRequest
-	2,  // 15: orion.v1.FlowRunService.GetFlowRun:input_type -> orion.v1.GetFlowRunRequest
-	4,  // 16: orion.v1.FlowRunService.ListFlowRuns:input_type -> orion.v1.ListFlowRunsRequest
-	6,  // 17: orion.v1.FlowRunService.SetFlowRunState:input_type -> orion.v1.SetFlowRunStateRequest
-	8,  // 18: orion.v1.FlowRunService.ListFlowRunStates:input_type -> orion.v1.ListFlowRunStatesRequest
-	10, // 19: orion.v1.FlowRunService.CancelFlowRun:input_type -> orion.v1.CancelFlowRunRequest
-	12, // 20: orion.v1.FlowRunService.DeleteFlowRun:input_type -> orion.v1.DeleteFlowRunRequest
-	14, // 21: orion.v1.FlowRunService.WatchFlowRun:input_type -> orion.v1.WatchFlowRunRequest
-	1,  // 22: orion.v1.FlowRunService.CreateFlowRun:output_type -> orion.v1.CreateFlowRunResponse
-	3,  // 23: orion.v1.FlowRunService.GetFlowRun:output_type -> orion.v1.GetFlowRunResponse
-	5,  // 24: orion.v1.FlowRunService.ListFlowRuns:output_type -> orion.v1.ListFlowRunsResponse
-	7,  // 25: orion.v1.FlowRunService.SetFlowRunState:output_type -> orion.v1.SetFlowRunStateResponse
-	9,  // 26: orion.v1.FlowRunService.ListFlowRunStates:output_type -> orion.v1.ListFlowRunStatesResponse
-	11, // 27: orion.v1.FlowRunService.CancelFlowRun:output_type -> orion.v1.CancelFlowRunResponse
-	13, // 28: orion.v1.FlowRunService.DeleteFlowRun:output_type -> orion.v1.DeleteFlowRunResponse
-	15, // 29: orion.v1.FlowRunService.WatchFlowRun:output_type -> orion.v1.WatchFlowRunResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	18, // 0: orion.v1.CreateFlowRunRequest.parameters:type_name -> google.protobuf.Struct
+	19, // 1: orion.v1.CreateFlowRunRequest.state:type_name -> orion.v1.StateProposal
+	20, // 2: orion.v1.CreateFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
+	21, // 3: orion.v1.CreateFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	21, // 4: orion.v1.GetFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	22, // 5: orion.v1.ListFlowRunsRequest.state_types:type_name -> orion.v1.StateType
+	23, // 6: orion.v1.ListFlowRunsRequest.scheduled_before:type_name -> google.protobuf.Timestamp
+	21, // 7: orion.v1.ListFlowRunsResponse.flow_runs:type_name -> orion.v1.FlowRun
+	19, // 8: orion.v1.SetFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
+	24, // 9: orion.v1.SetFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
+	21, // 10: orion.v1.SetFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
+	25, // 11: orion.v1.ListFlowRunStatesResponse.states:type_name -> orion.v1.State
+	21, // 12: orion.v1.CancelFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	24, // 13: orion.v1.RetryFlowRunResponse.result:type_name -> orion.v1.OrchestrationResult
+	21, // 14: orion.v1.RetryFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	21, // 15: orion.v1.WatchFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	0,  // 16: orion.v1.FlowRunService.CreateFlowRun:input_type -> orion.v1.CreateFlowRunRequest
+	2,  // 17: orion.v1.FlowRunService.GetFlowRun:input_type -> orion.v1.GetFlowRunRequest
+	4,  // 18: orion.v1.FlowRunService.ListFlowRuns:input_type -> orion.v1.ListFlowRunsRequest
+	6,  // 19: orion.v1.FlowRunService.SetFlowRunState:input_type -> orion.v1.SetFlowRunStateRequest
+	8,  // 20: orion.v1.FlowRunService.ListFlowRunStates:input_type -> orion.v1.ListFlowRunStatesRequest
+	10, // 21: orion.v1.FlowRunService.CancelFlowRun:input_type -> orion.v1.CancelFlowRunRequest
+	12, // 22: orion.v1.FlowRunService.RetryFlowRun:input_type -> orion.v1.RetryFlowRunRequest
+	14, // 23: orion.v1.FlowRunService.DeleteFlowRun:input_type -> orion.v1.DeleteFlowRunRequest
+	16, // 24: orion.v1.FlowRunService.WatchFlowRun:input_type -> orion.v1.WatchFlowRunRequest
+	1,  // 25: orion.v1.FlowRunService.CreateFlowRun:output_type -> orion.v1.CreateFlowRunResponse
+	3,  // 26: orion.v1.FlowRunService.GetFlowRun:output_type -> orion.v1.GetFlowRunResponse
+	5,  // 27: orion.v1.FlowRunService.ListFlowRuns:output_type -> orion.v1.ListFlowRunsResponse
+	7,  // 28: orion.v1.FlowRunService.SetFlowRunState:output_type -> orion.v1.SetFlowRunStateResponse
+	9,  // 29: orion.v1.FlowRunService.ListFlowRunStates:output_type -> orion.v1.ListFlowRunStatesResponse
+	11, // 30: orion.v1.FlowRunService.CancelFlowRun:output_type -> orion.v1.CancelFlowRunResponse
+	13, // 31: orion.v1.FlowRunService.RetryFlowRun:output_type -> orion.v1.RetryFlowRunResponse
+	15, // 32: orion.v1.FlowRunService.DeleteFlowRun:output_type -> orion.v1.DeleteFlowRunResponse
+	17, // 33: orion.v1.FlowRunService.WatchFlowRun:output_type -> orion.v1.WatchFlowRunResponse
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_flow_run_service_proto_init() }
@@ -1061,7 +1188,7 @@ func file_orion_v1_flow_run_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_flow_run_service_proto_rawDesc), len(file_orion_v1_flow_run_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	FlowRunService_SetFlowRunState_FullMethodName   = "/orion.v1.FlowRunService/SetFlowRunState"
 	FlowRunService_ListFlowRunStates_FullMethodName = "/orion.v1.FlowRunService/ListFlowRunStates"
 	FlowRunService_CancelFlowRun_FullMethodName     = "/orion.v1.FlowRunService/CancelFlowRun"
+	FlowRunService_RetryFlowRun_FullMethodName      = "/orion.v1.FlowRunService/RetryFlowRun"
 	FlowRunService_DeleteFlowRun_FullMethodName     = "/orion.v1.FlowRunService/DeleteFlowRun"
 	FlowRunService_WatchFlowRun_FullMethodName      = "/orion.v1.FlowRunService/WatchFlowRun"
 )
@@ -61,6 +62,11 @@ type FlowRunServiceClient interface {
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND, FAILED_PRECONDITION
 	// (the run already terminated).
 	CancelFlowRun(ctx context.Context, in *CancelFlowRunRequest, opts ...grpc.CallOption) (*CancelFlowRunResponse, error)
+	// RetryFlowRun is the manual retry: a terminal run of a deployment goes
+	// back to SCHEDULED (named AwaitingRetry) and is dispatched again. The
+	// result is in the OrchestrationResult like any transition.
+	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
+	RetryFlowRun(ctx context.Context, in *RetryFlowRunRequest, opts ...grpc.CallOption) (*RetryFlowRunResponse, error)
 	// DeleteFlowRun deletes a run with its states and logs.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	DeleteFlowRun(ctx context.Context, in *DeleteFlowRunRequest, opts ...grpc.CallOption) (*DeleteFlowRunResponse, error)
@@ -138,6 +144,16 @@ func (c *flowRunServiceClient) CancelFlowRun(ctx context.Context, in *CancelFlow
 	return out, nil
 }
 
+func (c *flowRunServiceClient) RetryFlowRun(ctx context.Context, in *RetryFlowRunRequest, opts ...grpc.CallOption) (*RetryFlowRunResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetryFlowRunResponse)
+	err := c.cc.Invoke(ctx, FlowRunService_RetryFlowRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *flowRunServiceClient) DeleteFlowRun(ctx context.Context, in *DeleteFlowRunRequest, opts ...grpc.CallOption) (*DeleteFlowRunResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeleteFlowRunResponse)
@@ -199,6 +215,11 @@ type FlowRunServiceServer interface {
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND, FAILED_PRECONDITION
 	// (the run already terminated).
 	CancelFlowRun(context.Context, *CancelFlowRunRequest) (*CancelFlowRunResponse, error)
+	// RetryFlowRun is the manual retry: a terminal run of a deployment goes
+	// back to SCHEDULED (named AwaitingRetry) and is dispatched again. The
+	// result is in the OrchestrationResult like any transition.
+	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
+	RetryFlowRun(context.Context, *RetryFlowRunRequest) (*RetryFlowRunResponse, error)
 	// DeleteFlowRun deletes a run with its states and logs.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	DeleteFlowRun(context.Context, *DeleteFlowRunRequest) (*DeleteFlowRunResponse, error)
@@ -233,6 +254,9 @@ func (UnimplementedFlowRunServiceServer) ListFlowRunStates(context.Context, *Lis
 }
 func (UnimplementedFlowRunServiceServer) CancelFlowRun(context.Context, *CancelFlowRunRequest) (*CancelFlowRunResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelFlowRun not implemented")
+}
+func (UnimplementedFlowRunServiceServer) RetryFlowRun(context.Context, *RetryFlowRunRequest) (*RetryFlowRunResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryFlowRun not implemented")
 }
 func (UnimplementedFlowRunServiceServer) DeleteFlowRun(context.Context, *DeleteFlowRunRequest) (*DeleteFlowRunResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteFlowRun not implemented")
@@ -369,6 +393,24 @@ func _FlowRunService_CancelFlowRun_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FlowRunService_RetryFlowRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryFlowRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FlowRunServiceServer).RetryFlowRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FlowRunService_RetryFlowRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FlowRunServiceServer).RetryFlowRun(ctx, req.(*RetryFlowRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FlowRunService_DeleteFlowRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteFlowRunRequest)
 	if err := dec(in); err != nil {
@@ -428,6 +470,10 @@ var FlowRunService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelFlowRun",
 			Handler:    _FlowRunService_CancelFlowRun_Handler,
+		},
+		{
+			MethodName: "RetryFlowRun",
+			Handler:    _FlowRunService_RetryFlowRun_Handler,
 		},
 		{
 			MethodName: "DeleteFlowRun",
