@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"github.com/teambition/rrule-go"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/store"
@@ -40,8 +39,8 @@ func Validate(s *orionv1.Schedule) error {
 		if hasRandomField(expr) {
 			return store.Invalidf("schedule.cron %q: random and hashed (R/H) expressions are not supported", expr)
 		}
-		if _, err := cronParser.Parse(expr); err != nil {
-			return store.Invalidf("schedule.cron %q is invalid: %v", expr, err)
+		if _, err := parseCron(expr); err != nil {
+			return err
 		}
 		return validateTimezone(k.Cron.GetTimezone())
 	case *orionv1.Schedule_Rrule:
@@ -52,10 +51,11 @@ func Validate(s *orionv1.Schedule) error {
 		if len(r) > MaxRRuleLength {
 			return store.Invalidf("schedule.rrule is longer than %d characters", MaxRRuleLength)
 		}
-		if _, err := rrule.StrToRRuleSet(r); err != nil {
-			return store.Invalidf("schedule.rrule is invalid: %v", err)
+		if err := validateTimezone(k.Rrule.GetTimezone()); err != nil {
+			return err
 		}
-		return validateTimezone(k.Rrule.GetTimezone())
+		_, err := newRRule(k.Rrule)
+		return err
 	}
 	return store.Invalidf("schedule: unknown schedule kind")
 }
