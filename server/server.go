@@ -58,6 +58,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 	disp := dispatch.New(st, dispatch.Config{
 		LeaseDuration:     cfg.LeaseDuration,
 		HeartbeatInterval: cfg.HeartbeatInterval,
+		LateAfter:         cfg.LateAfter,
 		Logger:            log,
 	})
 	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis}, nil
@@ -101,7 +102,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	httpServer := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	m := cmux.New(s.lis)
-	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	httpL := m.Match(cmux.Any())
 
 	g, gctx2 := errgroup.WithContext(ctx)

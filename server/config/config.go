@@ -27,6 +27,9 @@ type Config struct {
 	// Leases and heartbeats handed to agents.
 	LeaseDuration     time.Duration
 	HeartbeatInterval time.Duration
+	// LateAfter is how long after its scheduled time a SCHEDULED run that
+	// has not started is renamed Late (15s).
+	LateAfter time.Duration
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -44,6 +47,7 @@ func Default() Config {
 		LogLevel:          "info",
 		LeaseDuration:     15 * time.Second,
 		HeartbeatInterval: 5 * time.Second,
+		LateAfter:         15 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
 	}
 }
@@ -81,6 +85,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{"ORION_LEASE_DURATION", &c.LeaseDuration},
 		{"ORION_HEARTBEAT_INTERVAL", &c.HeartbeatInterval},
+		{"ORION_LATE_AFTER", &c.LateAfter},
 	} {
 		if v := getenv(d.key); v != "" {
 			dur, err := time.ParseDuration(v)

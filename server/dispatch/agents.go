@@ -91,6 +91,7 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		close(old.done)
 	}
 	d.sessions[agentID] = s
+	delete(d.lost, agentID)
 	// Everything due is offered to the new stream at once.
 	for id, o := range d.offered {
 		if o.agentID == agentID {
@@ -104,10 +105,14 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		d.mu.Lock()
 		if d.sessions[agentID] == s {
 			delete(d.sessions, agentID)
+			// Fast recovery: unless the agent reopens a stream within
+			// ReconnectGrace, the next pass cuts its leases short.
+			d.lost[agentID] = d.cfg.Clock()
 		}
 		d.mu.Unlock()
 		d.setConnected(agentID, false)
 		d.log.Info("agent disconnected", "agent_id", agentID)
+		d.poke()
 	}()
 	d.poke()
 

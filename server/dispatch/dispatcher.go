@@ -5,7 +5,12 @@
 // offer: the agent claims the run with a compare-and-set transition to
 // PENDING that grants a lease with an increasing fencing epoch. Expired
 // leases are swept: a PENDING run goes back to SCHEDULED (up to a delivery
-// limit), a RUNNING run becomes CRASHED.
+// limit), a RUNNING run becomes CRASHED (then the retry policy applies), a
+// CANCELLING run becomes CANCELLED. When an agent's stream ends and it does
+// not reconnect within ReconnectGrace, its leases are cut short so recovery
+// does not wait for the whole lease. Every deadline the loop waits for is
+// derived from the store (plus the in-memory stream losses, which a
+// restarted server replaces by the leases themselves).
 package dispatch
 
 import (
@@ -38,6 +43,12 @@ type Config struct {
 	// MaxDeliveries is how many times a run may be claimed and lost before
 	// PENDING it is declared CRASHED (3).
 	MaxDeliveries int32
+	// ReconnectGrace is how long an agent whose stream ended may take to
+	// reopen one before the leases of its runs are cut short (1s).
+	ReconnectGrace time.Duration
+	// LateAfter is how long after its scheduled time a SCHEDULED run that
+	// has not started is renamed Late (15s).
+	LateAfter time.Duration
 	// Clock returns the current time (time.Now).
 	Clock  func() time.Time
 	Logger hclog.Logger
@@ -59,6 +70,12 @@ func (c *Config) setDefaults() {
 	if c.MaxDeliveries <= 0 {
 		c.MaxDeliveries = 3
 	}
+	if c.ReconnectGrace <= 0 {
+		c.ReconnectGrace = time.Second
+	}
+	if c.LateAfter <= 0 {
+		c.LateAfter = 15 * time.Second
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -74,8 +91,9 @@ type Dispatcher struct {
 	log   hclog.Logger
 
 	mu       sync.Mutex
-	sessions map[string]*session // by agent id: the agent's live stream
-	offered  map[string]offer    // by run id: the last offer made
+	sessions map[string]*session  // by agent id: the agent's live stream
+	offered  map[string]offer     // by run id: the last offer made
+	lost     map[string]time.Time // by agent id: when its last stream ended
 	wake     chan struct{}
 	closing  chan struct{}
 	closeMu  sync.Once
@@ -103,6 +121,7 @@ func New(st store.Store, cfg Config) *Dispatcher {
 		log:      cfg.Logger.Named("dispatch"),
 		sessions: map[string]*session{},
 		offered:  map[string]offer{},
+		lost:     map[string]time.Time{},
 		wake:     make(chan struct{}, 1),
 		closing:  make(chan struct{}),
 	}

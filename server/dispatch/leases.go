@@ -38,6 +38,21 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 			resp.FlowRun = run
 			return nil
 		}
+		// Paused queues, tag filters and concurrency limits are checked in
+		// this transaction, so no race can exceed a limit. Only a SCHEDULED
+		// run is checked: anything else is decided by the rules (and a
+		// retried claim by its stored answer).
+		if run.GetState().GetType() == orchestration.Scheduled {
+			reason, err := admit(tx, run)
+			if err != nil {
+				return err
+			}
+			if reason != "" {
+				resp.Result = &orionv1.OrchestrationResult{Status: orchestration.Abort, State: run.GetState(), Reason: reason}
+				resp.FlowRun = run
+				return nil
+			}
+		}
 		now := tx.Now()
 		res, run, err := orchestration.Transition(tx, orchestration.Proposal{
 			RunID:        run.GetId(),

@@ -2,12 +2,8 @@ package dispatch
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
@@ -17,169 +13,169 @@ import (
 // when it was reached.
 const maxOffersPerPass = 1000
 
-// pass offers due runs, sweeps expired leases, and returns when the next
-// pass is needed (zero: no known deadline).
+// plan is what one pass read from the store: the work to do now and the
+// earliest time something else becomes due.
+type plan struct {
+	due     []*orionv1.FlowRun // SCHEDULED, due, dispatchable now
+	late    []string           // due runs to rename Late
+	expired []string           // held runs whose lease expired
+	cut     map[string]bool    // agents lost for longer than ReconnectGrace
+	next    time.Time          // earliest future deadline (zero: none)
+}
+
+// pass marks late runs, sweeps expired leases, cuts the leases of lost
+// agents, offers due runs, and returns when the next pass is needed (zero:
+// no known deadline). Every deadline is derived from the store: scheduled
+// times, lease expiries and late marks all survive a server restart.
 func (d *Dispatcher) pass(ctx context.Context) (time.Time, error) {
 	now := d.cfg.Clock()
-	var due []*orionv1.FlowRun
-	var nextDue time.Time
-	var expired []string
-	var nextExpiry time.Time
-	paused := map[string]bool{}
+	lost := d.lostAgents(now)
+	var p plan
 	err := d.store.View(ctx, func(tx store.Tx) error {
-		queues, err := tx.ListWorkQueues()
-		if err != nil {
-			return err
-		}
-		for _, q := range queues {
-			paused[q.GetName()] = q.GetIsPaused()
-		}
-		horizon := now.Add(24 * time.Hour)
-		err = tx.RunsByState(orchestration.Scheduled, horizon, func(r *orionv1.FlowRun) bool {
-			if t := store.StateTimeKey(r); t.After(now) {
-				nextDue = t
-				return false
-			}
-			if r.GetDeploymentId() != "" {
-				due = append(due, r)
-			}
-			return len(due) < maxOffersPerPass
-		})
-		if err != nil {
-			return err
-		}
-		for _, t := range []orionv1.StateType{orchestration.Pending, orchestration.Running, orchestration.Cancelling} {
-			err := tx.RunsByState(t, horizon, func(r *orionv1.FlowRun) bool {
-				exp := r.GetLeaseExpireTime()
-				if exp == nil {
-					return true // a run without a lease (e.g. `deployment execute`) is not swept
-				}
-				if exp.AsTime().After(now) {
-					if nextExpiry.IsZero() || exp.AsTime().Before(nextExpiry) {
-						nextExpiry = exp.AsTime()
-					}
-					return false
-				}
-				expired = append(expired, r.GetId())
-				return true
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		p, err = d.read(tx, now, lost)
+		return err
 	})
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, id := range expired {
+	for agentID := range p.cut {
+		if err := d.cutLeases(ctx, agentID); err != nil {
+			d.log.Error("cutting leases of a lost agent failed", "agent_id", agentID, "error", err)
+		}
+		p.next = now // sweep the cut leases on the next pass, at once
+	}
+	d.forgetLost(now)
+	for _, id := range p.expired {
 		if err := d.expireLease(ctx, id); err != nil {
 			d.log.Error("lease expiry failed", "flow_run_id", id, "error", err)
 		}
 	}
-	next := earliest(nextDue, nextExpiry)
-	if retry := d.offerAll(due, paused, now); !retry.IsZero() {
-		next = earliest(next, retry)
+	for _, id := range p.late {
+		if err := d.markLate(ctx, id); err != nil {
+			d.log.Error("marking a run late failed", "flow_run_id", id, "error", err)
+		}
 	}
-	if len(due) >= maxOffersPerPass {
-		next = now
+	if retry := d.offerAll(p.due, now); !retry.IsZero() {
+		p.next = earliest(p.next, retry)
 	}
-	return next, nil
+	if len(p.due) >= maxOffersPerPass {
+		p.next = now
+	}
+	return p.next, nil
 }
 
-// offerAll offers each due run to one connected agent of its queue and
-// returns when an unclaimed offer should be repeated.
-func (d *Dispatcher) offerAll(due []*orionv1.FlowRun, paused map[string]bool, now time.Time) time.Time {
+// read gathers a pass's plan in one read transaction. lost maps each agent
+// whose stream ended to the time its grace period ends.
+func (d *Dispatcher) read(tx store.Tx, now time.Time, lost map[string]time.Time) (plan, error) {
+	p := plan{cut: map[string]bool{}}
+	counts, err := countHeld(tx)
+	if err != nil {
+		return p, err
+	}
+	// Slots taken by offers in this pass, so one pass does not offer more
+	// runs than a limit can take (the claim enforces the limit anyway).
+	offered := heldCounts{byQueue: map[string]int32{}, byDeployment: map[string]int32{}}
+	for q, n := range counts.byQueue {
+		offered.byQueue[q] = n
+	}
+	for dep, n := range counts.byDeployment {
+		offered.byDeployment[dep] = n
+	}
+	admissions := map[string]admission{}
+	horizon := now.Add(24 * time.Hour)
+	var scanErr error
+	err = tx.RunsByState(orchestration.Scheduled, horizon, func(r *orionv1.FlowRun) bool {
+		t := store.StateTimeKey(r)
+		if t.After(now) {
+			p.next = earliest(p.next, t)
+			return false
+		}
+		if r.GetDeploymentId() == "" {
+			return true
+		}
+		if r.GetState().GetName() != orchestration.NameLate {
+			if lateAt := t.Add(d.cfg.LateAfter); !lateAt.After(now) {
+				p.late = append(p.late, r.GetId())
+			} else {
+				p.next = earliest(p.next, lateAt)
+			}
+		}
+		key := r.GetWorkQueueName() + "\x00" + r.GetDeploymentId()
+		a, ok := admissions[key]
+		if !ok {
+			if a, scanErr = loadAdmission(tx, r); scanErr != nil {
+				return false
+			}
+			admissions[key] = a
+		}
+		if a.refuse(r, offered) != "" {
+			return true // stays SCHEDULED; a freed slot wakes the loop
+		}
+		offered.byQueue[r.GetWorkQueueName()]++
+		offered.byDeployment[r.GetDeploymentId()]++
+		p.due = append(p.due, r)
+		return len(p.due) < maxOffersPerPass
+	})
+	if err == nil {
+		err = scanErr
+	}
+	if err != nil {
+		return p, err
+	}
+	for _, t := range heldTypes {
+		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
+			exp := r.GetLeaseExpireTime()
+			if exp == nil {
+				return true // a run without a lease (e.g. `deployment execute`) is not swept
+			}
+			if !exp.AsTime().After(now) {
+				p.expired = append(p.expired, r.GetId())
+				return true
+			}
+			p.next = earliest(p.next, exp.AsTime())
+			if until, ok := lost[r.GetAgentId()]; ok {
+				if until.After(now) {
+					p.next = earliest(p.next, until)
+				} else {
+					p.cut[r.GetAgentId()] = true
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// lostAgents returns, for every agent whose last stream ended and that has
+// not reopened one, the end of its reconnect grace period.
+func (d *Dispatcher) lostAgents(now time.Time) map[string]time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	live := make(map[string]bool, len(due))
-	var retry time.Time
-	for _, r := range due {
-		live[r.GetId()] = true
-		if paused[r.GetWorkQueueName()] {
+	out := make(map[string]time.Time, len(d.lost))
+	for id, at := range d.lost {
+		if _, live := d.sessions[id]; live {
+			delete(d.lost, id)
 			continue
 		}
-		if last, ok := d.offered[r.GetId()]; ok && now.Sub(last.at) < d.cfg.ReofferInterval {
-			retry = earliest(retry, last.at.Add(d.cfg.ReofferInterval))
-			continue
-		}
-		s := d.pickSession(r.GetWorkQueueName(), d.offered[r.GetId()].agentID)
-		if s == nil {
-			continue
-		}
-		msg := &agentv1.StreamWorkResponse{Event: &agentv1.StreamWorkResponse_Offer{Offer: &agentv1.WorkOffer{FlowRun: r}}}
-		select {
-		case s.out <- msg:
-			d.offered[r.GetId()] = offer{agentID: s.agentID, at: now}
-			retry = earliest(retry, now.Add(d.cfg.ReofferInterval))
-		default:
-			d.log.Warn("agent stream is full; offer deferred", "agent_id", s.agentID, "flow_run_id", r.GetId())
-		}
+		out[id] = at.Add(d.cfg.ReconnectGrace)
 	}
-	// Forget offers of runs that are no longer due (claimed, cancelled...).
-	for id := range d.offered {
-		if !live[id] {
-			delete(d.offered, id)
-		}
-	}
-	return retry
+	return out
 }
 
-// pickSession chooses an agent serving queue, preferring one other than the
-// agent the run was last offered to (so a stuck agent does not starve it).
-// The caller holds d.mu.
-func (d *Dispatcher) pickSession(queue, avoid string) *session {
-	var fallback, best *session
-	bestLoad := -1
-	for _, s := range d.sessions {
-		if !s.queues[queue] {
-			continue
-		}
-		if s.agentID == avoid {
-			fallback = s
-			continue
-		}
-		if load := len(s.out); best == nil || load < bestLoad {
-			best, bestLoad = s, load
+// forgetLost drops the agents whose grace period ended: their leases were
+// cut (or they held nothing).
+func (d *Dispatcher) forgetLost(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, at := range d.lost {
+		if !at.Add(d.cfg.ReconnectGrace).After(now) {
+			delete(d.lost, id)
 		}
 	}
-	if best == nil {
-		return fallback
-	}
-	return best
-}
-
-// expireLease handles a run whose agent stopped renewing its lease.
-func (d *Dispatcher) expireLease(ctx context.Context, runID string) error {
-	return d.store.Update(ctx, func(tx store.Tx) error {
-		run, err := tx.FlowRun(runID)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		exp := run.GetLeaseExpireTime()
-		if exp == nil || exp.AsTime().After(now) || !orchestration.IsHeld(run.GetState().GetType()) {
-			return nil // renewed or finished since the pass looked
-		}
-		agent := run.GetAgentId()
-		var s *orionv1.State
-		switch run.GetState().GetType() {
-		case orchestration.Pending:
-			if run.GetDeliveryCount() >= d.cfg.MaxDeliveries {
-				s = &orionv1.State{Type: orchestration.Crashed, Message: fmt.Sprintf("Flow run was claimed %d times and never started; the last agent (%s) lost its lease.", run.GetDeliveryCount(), agent)}
-			} else {
-				s = &orionv1.State{Type: orchestration.Scheduled, ScheduledTime: timestamppb.New(now), Message: fmt.Sprintf("Agent %s lost its lease before starting the run; rescheduled.", agent)}
-			}
-		case orchestration.Cancelling:
-			s = &orionv1.State{Type: orchestration.Cancelled, Message: fmt.Sprintf("Agent %s lost its lease while cancelling; the run is considered cancelled.", agent)}
-		default:
-			s = &orionv1.State{Type: orchestration.Crashed, Message: fmt.Sprintf("Agent %s stopped heartbeating; the flow run's infrastructure is presumed lost.", agent)}
-		}
-		s.Name = orchestration.DefaultName(s.Type)
-		s.Timestamp = timestamppb.New(now)
-		d.log.Warn("lease expired", "flow_run_id", runID, "agent_id", agent, "to_state", s.Name)
-		return orchestration.Write(tx, run, s, nil)
-	})
 }
 
 func earliest(a, b time.Time) time.Time {

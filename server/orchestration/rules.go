@@ -190,6 +190,7 @@ func retryFailedFlows(in Input, p *orionv1.State) (Decision, bool) {
 		Type:          Scheduled,
 		Name:          NameAwaitingRetry,
 		Message:       p.GetMessage(),
+		Timestamp:     timestamppb.New(in.Now),
 		ScheduledTime: timestamppb.New(in.Now.Add(delay)),
 		TransitionId:  p.GetTransitionId(),
 		ExitCode:      p.ExitCode,
@@ -197,14 +198,18 @@ func retryFailedFlows(in Input, p *orionv1.State) (Decision, bool) {
 	return Decision{Status: Reject, State: retry, Reason: fmt.Sprintf("Retrying in %s (attempt %d of %d).", delay, in.Run.GetRunCount()+1, in.Run.GetRetries()+1)}, true
 }
 
-// renameReruns names a RUNNING state that is not the first run.
+// renameReruns names a RUNNING state that is not the first run: Retrying
+// when the retry policy sent it back (it came from AwaitingRetry, directly
+// or through the agent's PENDING claim, and is within its retry budget),
+// Rerunning otherwise.
 func renameReruns(in Input, p *orionv1.State) (Decision, bool) {
 	if p.GetType() != Running || in.Run.GetRunCount() == 0 || p.GetName() != DefaultName(Running) {
 		return Decision{}, false
 	}
 	renamed := cloneState(p)
 	renamed.Name = NameRerunning
-	if in.Run.GetState().GetName() == NameAwaitingRetry {
+	initial := in.Run.GetState()
+	if initial.GetName() == NameAwaitingRetry || (initial.GetType() == Pending && in.Run.GetRunCount() <= in.Run.GetRetries()) {
 		renamed.Name = NameRetrying
 	}
 	return Decision{Status: Accept, State: renamed}, true
