@@ -530,8 +530,12 @@ type Deployment struct {
 	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Optional limit on runs of this deployment in PENDING or RUNNING.
 	ConcurrencyLimit *int32 `protobuf:"varint,22,opt,name=concurrency_limit,json=concurrencyLimit,proto3,oneof" json:"concurrency_limit,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The latest scheduled time the scheduler has created a run for under the
+	// current schedule (output only). Cleared when the schedule changes or is
+	// paused; the scheduler resumes from it so a pass costs O(new runs).
+	ScheduleWatermark *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=schedule_watermark,json=scheduleWatermark,proto3" json:"schedule_watermark,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Deployment) Reset() {
@@ -718,6 +722,13 @@ func (x *Deployment) GetConcurrencyLimit() int32 {
 	return 0
 }
 
+func (x *Deployment) GetScheduleWatermark() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduleWatermark
+	}
+	return nil
+}
+
 var File_orion_v1_deployment_proto protoreflect.FileDescriptor
 
 const file_orion_v1_deployment_proto_rawDesc = "" +
@@ -755,7 +766,7 @@ const file_orion_v1_deployment_proto_rawDesc = "" +
 	"\x06config\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x06config\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\b\n" +
 	"\n" +
 	"Deployment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -785,7 +796,8 @@ const file_orion_v1_deployment_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x120\n" +
-	"\x11concurrency_limit\x18\x16 \x01(\x05H\x00R\x10concurrencyLimit\x88\x01\x01B\x14\n" +
+	"\x11concurrency_limit\x18\x16 \x01(\x05H\x00R\x10concurrencyLimit\x88\x01\x01\x12I\n" +
+	"\x12schedule_watermark\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x11scheduleWatermarkB\x14\n" +
 	"\x12_concurrency_limit*R\n" +
 	"\bFlowKind\x12\x19\n" +
 	"\x15FLOW_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -839,11 +851,12 @@ var file_orion_v1_deployment_proto_depIdxs = []int32{
 	10, // 14: orion.v1.Deployment.retry_delay:type_name -> google.protobuf.Duration
 	9,  // 15: orion.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
 	9,  // 16: orion.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	9,  // 17: orion.v1.Deployment.schedule_watermark:type_name -> google.protobuf.Timestamp
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_deployment_proto_init() }

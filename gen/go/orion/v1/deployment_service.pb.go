@@ -783,6 +783,120 @@ func (x *CreateDeploymentFlowRunResponse) GetCreated() bool {
 	return false
 }
 
+type BackfillDeploymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackfillDeploymentRequest) Reset() {
+	*x = BackfillDeploymentRequest{}
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackfillDeploymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackfillDeploymentRequest) ProtoMessage() {}
+
+func (x *BackfillDeploymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackfillDeploymentRequest.ProtoReflect.Descriptor instead.
+func (*BackfillDeploymentRequest) Descriptor() ([]byte, []int) {
+	return file_orion_v1_deployment_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *BackfillDeploymentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *BackfillDeploymentRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *BackfillDeploymentRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+type BackfillDeploymentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Runs created by this call.
+	Created int32 `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	// Dates in the window that already had a run.
+	Existing      int32 `protobuf:"varint,2,opt,name=existing,proto3" json:"existing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackfillDeploymentResponse) Reset() {
+	*x = BackfillDeploymentResponse{}
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackfillDeploymentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackfillDeploymentResponse) ProtoMessage() {}
+
+func (x *BackfillDeploymentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackfillDeploymentResponse.ProtoReflect.Descriptor instead.
+func (*BackfillDeploymentResponse) Descriptor() ([]byte, []int) {
+	return file_orion_v1_deployment_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BackfillDeploymentResponse) GetCreated() int32 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *BackfillDeploymentResponse) GetExisting() int32 {
+	if x != nil {
+		return x.Existing
+	}
+	return 0
+}
+
 var File_orion_v1_deployment_service_proto protoreflect.FileDescriptor
 
 const file_orion_v1_deployment_service_proto_rawDesc = "" +
@@ -848,7 +962,15 @@ const file_orion_v1_deployment_service_proto_rawDesc = "" +
 	"\b_retries\"i\n" +
 	"\x1fCreateDeploymentFlowRunResponse\x12,\n" +
 	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated2\xc3\x05\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"\x9d\x01\n" +
+	"\x19BackfillDeploymentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"R\n" +
+	"\x1aBackfillDeploymentResponse\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x1a\n" +
+	"\bexisting\x18\x02 \x01(\x05R\bexisting2\xa4\x06\n" +
 	"\x11DeploymentService\x12Y\n" +
 	"\x10CreateDeployment\x12!.orion.v1.CreateDeploymentRequest\x1a\".orion.v1.CreateDeploymentResponse\x12P\n" +
 	"\rGetDeployment\x12\x1e.orion.v1.GetDeploymentRequest\x1a\x1f.orion.v1.GetDeploymentResponse\x12b\n" +
@@ -856,7 +978,8 @@ const file_orion_v1_deployment_service_proto_rawDesc = "" +
 	"\x0fListDeployments\x12 .orion.v1.ListDeploymentsRequest\x1a!.orion.v1.ListDeploymentsResponse\x12Y\n" +
 	"\x10DeleteDeployment\x12!.orion.v1.DeleteDeploymentRequest\x1a\".orion.v1.DeleteDeploymentResponse\x12z\n" +
 	"\x1bSetDeploymentScheduleActive\x12,.orion.v1.SetDeploymentScheduleActiveRequest\x1a-.orion.v1.SetDeploymentScheduleActiveResponse\x12n\n" +
-	"\x17CreateDeploymentFlowRun\x12(.orion.v1.CreateDeploymentFlowRunRequest\x1a).orion.v1.CreateDeploymentFlowRunResponseB\x9b\x01\n" +
+	"\x17CreateDeploymentFlowRun\x12(.orion.v1.CreateDeploymentFlowRunRequest\x1a).orion.v1.CreateDeploymentFlowRunResponse\x12_\n" +
+	"\x12BackfillDeployment\x12#.orion.v1.BackfillDeploymentRequest\x1a$.orion.v1.BackfillDeploymentResponseB\x9b\x01\n" +
 	"\fcom.orion.v1B\x16DeploymentServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (
@@ -871,7 +994,7 @@ func file_orion_v1_deployment_service_proto_rawDescGZIP() []byte {
 	return file_orion_v1_deployment_service_proto_rawDescData
 }
 
-var file_orion_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_orion_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_orion_v1_deployment_service_proto_goTypes = []any{
 	(*CreateDeploymentRequest)(nil),             // 0: orion.v1.CreateDeploymentRequest
 	(*CreateDeploymentResponse)(nil),            // 1: orion.v1.CreateDeploymentResponse
@@ -887,46 +1010,52 @@ var file_orion_v1_deployment_service_proto_goTypes = []any{
 	(*SetDeploymentScheduleActiveResponse)(nil), // 11: orion.v1.SetDeploymentScheduleActiveResponse
 	(*CreateDeploymentFlowRunRequest)(nil),      // 12: orion.v1.CreateDeploymentFlowRunRequest
 	(*CreateDeploymentFlowRunResponse)(nil),     // 13: orion.v1.CreateDeploymentFlowRunResponse
-	(*Deployment)(nil),                          // 14: orion.v1.Deployment
-	(*structpb.Struct)(nil),                     // 15: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),               // 16: google.protobuf.Timestamp
-	(*Infrastructure)(nil),                      // 17: orion.v1.Infrastructure
-	(*durationpb.Duration)(nil),                 // 18: google.protobuf.Duration
-	(*StateProposal)(nil),                       // 19: orion.v1.StateProposal
-	(*FlowRun)(nil),                             // 20: orion.v1.FlowRun
+	(*BackfillDeploymentRequest)(nil),           // 14: orion.v1.BackfillDeploymentRequest
+	(*BackfillDeploymentResponse)(nil),          // 15: orion.v1.BackfillDeploymentResponse
+	(*Deployment)(nil),                          // 16: orion.v1.Deployment
+	(*structpb.Struct)(nil),                     // 17: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),               // 18: google.protobuf.Timestamp
+	(*Infrastructure)(nil),                      // 19: orion.v1.Infrastructure
+	(*durationpb.Duration)(nil),                 // 20: google.protobuf.Duration
+	(*StateProposal)(nil),                       // 21: orion.v1.StateProposal
+	(*FlowRun)(nil),                             // 22: orion.v1.FlowRun
 }
 var file_orion_v1_deployment_service_proto_depIdxs = []int32{
-	14, // 0: orion.v1.CreateDeploymentRequest.deployment:type_name -> orion.v1.Deployment
-	14, // 1: orion.v1.CreateDeploymentResponse.deployment:type_name -> orion.v1.Deployment
-	14, // 2: orion.v1.GetDeploymentResponse.deployment:type_name -> orion.v1.Deployment
-	14, // 3: orion.v1.GetDeploymentByNameResponse.deployment:type_name -> orion.v1.Deployment
-	14, // 4: orion.v1.ListDeploymentsResponse.deployments:type_name -> orion.v1.Deployment
-	14, // 5: orion.v1.SetDeploymentScheduleActiveResponse.deployment:type_name -> orion.v1.Deployment
-	15, // 6: orion.v1.CreateDeploymentFlowRunRequest.parameters:type_name -> google.protobuf.Struct
-	16, // 7: orion.v1.CreateDeploymentFlowRunRequest.scheduled_time:type_name -> google.protobuf.Timestamp
-	17, // 8: orion.v1.CreateDeploymentFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
-	18, // 9: orion.v1.CreateDeploymentFlowRunRequest.retry_delay:type_name -> google.protobuf.Duration
-	19, // 10: orion.v1.CreateDeploymentFlowRunRequest.state:type_name -> orion.v1.StateProposal
-	20, // 11: orion.v1.CreateDeploymentFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	0,  // 12: orion.v1.DeploymentService.CreateDeployment:input_type -> orion.v1.CreateDeploymentRequest
-	2,  // 13: orion.v1.DeploymentService.GetDeployment:input_type -> orion.v1.GetDeploymentRequest
-	4,  // 14: orion.v1.DeploymentService.GetDeploymentByName:input_type -> orion.v1.GetDeploymentByNameRequest
-	6,  // 15: orion.v1.DeploymentService.ListDeployments:input_type -> orion.v1.ListDeploymentsRequest
-	8,  // 16: orion.v1.DeploymentService.DeleteDeployment:input_type -> orion.v1.DeleteDeploymentRequest
-	10, // 17: orion.v1.DeploymentService.SetDeploymentScheduleActive:input_type -> orion.v1.SetDeploymentScheduleActiveRequest
-	12, // 18: orion.v1.DeploymentService.CreateDeploymentFlowRun:input_type -> orion.v1.CreateDeploymentFlowRunRequest
-	1,  // 19: orion.v1.DeploymentService.CreateDeployment:output_type -> orion.v1.CreateDeploymentResponse
-	3,  // 20: orion.v1.DeploymentService.GetDeployment:output_type -> orion.v1.GetDeploymentResponse
-	5,  // 21: orion.v1.DeploymentService.GetDeploymentByName:output_type -> orion.v1.GetDeploymentByNameResponse
-	7,  // 22: orion.v1.DeploymentService.ListDeployments:output_type -> orion.v1.ListDeploymentsResponse
-	9,  // 23: orion.v1.DeploymentService.DeleteDeployment:output_type -> orion.v1.DeleteDeploymentResponse
-	11, // 24: orion.v1.DeploymentService.SetDeploymentScheduleActive:output_type -> orion.v1.SetDeploymentScheduleActiveResponse
-	13, // 25: orion.v1.DeploymentService.CreateDeploymentFlowRun:output_type -> orion.v1.CreateDeploymentFlowRunResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 0: orion.v1.CreateDeploymentRequest.deployment:type_name -> orion.v1.Deployment
+	16, // 1: orion.v1.CreateDeploymentResponse.deployment:type_name -> orion.v1.Deployment
+	16, // 2: orion.v1.GetDeploymentResponse.deployment:type_name -> orion.v1.Deployment
+	16, // 3: orion.v1.GetDeploymentByNameResponse.deployment:type_name -> orion.v1.Deployment
+	16, // 4: orion.v1.ListDeploymentsResponse.deployments:type_name -> orion.v1.Deployment
+	16, // 5: orion.v1.SetDeploymentScheduleActiveResponse.deployment:type_name -> orion.v1.Deployment
+	17, // 6: orion.v1.CreateDeploymentFlowRunRequest.parameters:type_name -> google.protobuf.Struct
+	18, // 7: orion.v1.CreateDeploymentFlowRunRequest.scheduled_time:type_name -> google.protobuf.Timestamp
+	19, // 8: orion.v1.CreateDeploymentFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
+	20, // 9: orion.v1.CreateDeploymentFlowRunRequest.retry_delay:type_name -> google.protobuf.Duration
+	21, // 10: orion.v1.CreateDeploymentFlowRunRequest.state:type_name -> orion.v1.StateProposal
+	22, // 11: orion.v1.CreateDeploymentFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	18, // 12: orion.v1.BackfillDeploymentRequest.start_time:type_name -> google.protobuf.Timestamp
+	18, // 13: orion.v1.BackfillDeploymentRequest.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 14: orion.v1.DeploymentService.CreateDeployment:input_type -> orion.v1.CreateDeploymentRequest
+	2,  // 15: orion.v1.DeploymentService.GetDeployment:input_type -> orion.v1.GetDeploymentRequest
+	4,  // 16: orion.v1.DeploymentService.GetDeploymentByName:input_type -> orion.v1.GetDeploymentByNameRequest
+	6,  // 17: orion.v1.DeploymentService.ListDeployments:input_type -> orion.v1.ListDeploymentsRequest
+	8,  // 18: orion.v1.DeploymentService.DeleteDeployment:input_type -> orion.v1.DeleteDeploymentRequest
+	10, // 19: orion.v1.DeploymentService.SetDeploymentScheduleActive:input_type -> orion.v1.SetDeploymentScheduleActiveRequest
+	12, // 20: orion.v1.DeploymentService.CreateDeploymentFlowRun:input_type -> orion.v1.CreateDeploymentFlowRunRequest
+	14, // 21: orion.v1.DeploymentService.BackfillDeployment:input_type -> orion.v1.BackfillDeploymentRequest
+	1,  // 22: orion.v1.DeploymentService.CreateDeployment:output_type -> orion.v1.CreateDeploymentResponse
+	3,  // 23: orion.v1.DeploymentService.GetDeployment:output_type -> orion.v1.GetDeploymentResponse
+	5,  // 24: orion.v1.DeploymentService.GetDeploymentByName:output_type -> orion.v1.GetDeploymentByNameResponse
+	7,  // 25: orion.v1.DeploymentService.ListDeployments:output_type -> orion.v1.ListDeploymentsResponse
+	9,  // 26: orion.v1.DeploymentService.DeleteDeployment:output_type -> orion.v1.DeleteDeploymentResponse
+	11, // 27: orion.v1.DeploymentService.SetDeploymentScheduleActive:output_type -> orion.v1.SetDeploymentScheduleActiveResponse
+	13, // 28: orion.v1.DeploymentService.CreateDeploymentFlowRun:output_type -> orion.v1.CreateDeploymentFlowRunResponse
+	15, // 29: orion.v1.DeploymentService.BackfillDeployment:output_type -> orion.v1.BackfillDeploymentResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_deployment_service_proto_init() }
@@ -944,7 +1073,7 @@ func file_orion_v1_deployment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_deployment_service_proto_rawDesc), len(file_orion_v1_deployment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

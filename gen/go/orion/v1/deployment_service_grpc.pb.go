@@ -26,6 +26,7 @@ const (
 	DeploymentService_DeleteDeployment_FullMethodName            = "/orion.v1.DeploymentService/DeleteDeployment"
 	DeploymentService_SetDeploymentScheduleActive_FullMethodName = "/orion.v1.DeploymentService/SetDeploymentScheduleActive"
 	DeploymentService_CreateDeploymentFlowRun_FullMethodName     = "/orion.v1.DeploymentService/CreateDeploymentFlowRun"
+	DeploymentService_BackfillDeployment_FullMethodName          = "/orion.v1.DeploymentService/BackfillDeployment"
 )
 
 // DeploymentServiceClient is the client API for DeploymentService service.
@@ -61,6 +62,14 @@ type DeploymentServiceClient interface {
 	// Errors: INVALID_ARGUMENT (unknown or missing parameters, bad
 	// infrastructure override), NOT_FOUND (deployment).
 	CreateDeploymentFlowRun(ctx context.Context, in *CreateDeploymentFlowRunRequest, opts ...grpc.CallOption) (*CreateDeploymentFlowRunResponse, error)
+	// BackfillDeployment creates the runs the deployment's schedule has in
+	// [start_time, end_time] (both inclusive), typically a past window, with
+	// the scheduler's idempotency keys: a date that already has a run is
+	// skipped, so repeating a backfill creates nothing new. At most 1,000
+	// dates per call.
+	// Errors: INVALID_ARGUMENT (empty id, missing or reversed window, more
+	// than 1,000 dates), FAILED_PRECONDITION (no schedule), NOT_FOUND.
+	BackfillDeployment(ctx context.Context, in *BackfillDeploymentRequest, opts ...grpc.CallOption) (*BackfillDeploymentResponse, error)
 }
 
 type deploymentServiceClient struct {
@@ -141,6 +150,16 @@ func (c *deploymentServiceClient) CreateDeploymentFlowRun(ctx context.Context, i
 	return out, nil
 }
 
+func (c *deploymentServiceClient) BackfillDeployment(ctx context.Context, in *BackfillDeploymentRequest, opts ...grpc.CallOption) (*BackfillDeploymentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BackfillDeploymentResponse)
+	err := c.cc.Invoke(ctx, DeploymentService_BackfillDeployment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeploymentServiceServer is the server API for DeploymentService service.
 // All implementations must embed UnimplementedDeploymentServiceServer
 // for forward compatibility.
@@ -174,6 +193,14 @@ type DeploymentServiceServer interface {
 	// Errors: INVALID_ARGUMENT (unknown or missing parameters, bad
 	// infrastructure override), NOT_FOUND (deployment).
 	CreateDeploymentFlowRun(context.Context, *CreateDeploymentFlowRunRequest) (*CreateDeploymentFlowRunResponse, error)
+	// BackfillDeployment creates the runs the deployment's schedule has in
+	// [start_time, end_time] (both inclusive), typically a past window, with
+	// the scheduler's idempotency keys: a date that already has a run is
+	// skipped, so repeating a backfill creates nothing new. At most 1,000
+	// dates per call.
+	// Errors: INVALID_ARGUMENT (empty id, missing or reversed window, more
+	// than 1,000 dates), FAILED_PRECONDITION (no schedule), NOT_FOUND.
+	BackfillDeployment(context.Context, *BackfillDeploymentRequest) (*BackfillDeploymentResponse, error)
 	mustEmbedUnimplementedDeploymentServiceServer()
 }
 
@@ -204,6 +231,9 @@ func (UnimplementedDeploymentServiceServer) SetDeploymentScheduleActive(context.
 }
 func (UnimplementedDeploymentServiceServer) CreateDeploymentFlowRun(context.Context, *CreateDeploymentFlowRunRequest) (*CreateDeploymentFlowRunResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateDeploymentFlowRun not implemented")
+}
+func (UnimplementedDeploymentServiceServer) BackfillDeployment(context.Context, *BackfillDeploymentRequest) (*BackfillDeploymentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BackfillDeployment not implemented")
 }
 func (UnimplementedDeploymentServiceServer) mustEmbedUnimplementedDeploymentServiceServer() {}
 func (UnimplementedDeploymentServiceServer) testEmbeddedByValue()                           {}
@@ -352,6 +382,24 @@ func _DeploymentService_CreateDeploymentFlowRun_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeploymentService_BackfillDeployment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BackfillDeploymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeploymentServiceServer).BackfillDeployment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeploymentService_BackfillDeployment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeploymentServiceServer).BackfillDeployment(ctx, req.(*BackfillDeploymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeploymentService_ServiceDesc is the grpc.ServiceDesc for DeploymentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -386,6 +434,10 @@ var DeploymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateDeploymentFlowRun",
 			Handler:    _DeploymentService_CreateDeploymentFlowRun_Handler,
+		},
+		{
+			MethodName: "BackfillDeployment",
+			Handler:    _DeploymentService_BackfillDeployment_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

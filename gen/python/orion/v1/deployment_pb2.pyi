@@ -23,7 +23,7 @@ class CronSchedule(_message.Message):
     def __init__(self, cron: _Optional[str] = ..., timezone: _Optional[str] = ..., day_or: bool = ...) -> None: ...
 
 class Deployment(_message.Message):
-    __slots__ = ["command", "concurrency_limit", "create_time", "description", "flow_id", "flow_kind", "flow_location", "flow_name", "flow_source_digest", "id", "infrastructure", "is_schedule_active", "name", "parameter_schema", "parameters", "push_to_server", "retries", "retry_delay", "schedule", "tags", "update_time", "work_queue_name"]
+    __slots__ = ["command", "concurrency_limit", "create_time", "description", "flow_id", "flow_kind", "flow_location", "flow_name", "flow_source_digest", "id", "infrastructure", "is_schedule_active", "name", "parameter_schema", "parameters", "push_to_server", "retries", "retry_delay", "schedule", "schedule_watermark", "tags", "update_time", "work_queue_name"]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_LIMIT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class Deployment(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     RETRY_DELAY_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_WATERMARK_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     WORK_QUEUE_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -65,10 +66,11 @@ class Deployment(_message.Message):
     retries: int
     retry_delay: _duration_pb2.Duration
     schedule: Schedule
+    schedule_watermark: _timestamp_pb2.Timestamp
     tags: _containers.RepeatedScalarFieldContainer[str]
     update_time: _timestamp_pb2.Timestamp
     work_queue_name: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., flow_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., flow_kind: _Optional[_Union[FlowKind, str]] = ..., flow_location: _Optional[str] = ..., push_to_server: bool = ..., flow_source_digest: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parameter_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., is_schedule_active: bool = ..., tags: _Optional[_Iterable[str]] = ..., infrastructure: _Optional[_Union[Infrastructure, _Mapping]] = ..., work_queue_name: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., description: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_limit: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., flow_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., flow_kind: _Optional[_Union[FlowKind, str]] = ..., flow_location: _Optional[str] = ..., push_to_server: bool = ..., flow_source_digest: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parameter_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., is_schedule_active: bool = ..., tags: _Optional[_Iterable[str]] = ..., infrastructure: _Optional[_Union[Infrastructure, _Mapping]] = ..., work_queue_name: _Optional[str] = ..., retries: _Optional[int] = ..., retry_delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., description: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., concurrency_limit: _Optional[int] = ..., schedule_watermark: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Flow(_message.Message):
     __slots__ = ["create_time", "id", "name", "tags", "update_time"]

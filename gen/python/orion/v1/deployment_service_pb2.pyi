@@ -11,6 +11,24 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BackfillDeploymentRequest(_message.Message):
+    __slots__ = ["end_time", "id", "start_time"]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    end_time: _timestamp_pb2.Timestamp
+    id: str
+    start_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class BackfillDeploymentResponse(_message.Message):
+    __slots__ = ["created", "existing"]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    created: int
+    existing: int
+    def __init__(self, created: _Optional[int] = ..., existing: _Optional[int] = ...) -> None: ...
+
 class CreateDeploymentFlowRunRequest(_message.Message):
     __slots__ = ["deployment_id", "idempotency_key", "infrastructure", "name", "parameters", "retries", "retry_delay", "scheduled_time", "state", "tags"]
     DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]

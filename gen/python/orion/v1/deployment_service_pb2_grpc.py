@@ -50,6 +50,11 @@ class DeploymentServiceStub(object):
                 request_serializer=orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunRequest.SerializeToString,
                 response_deserializer=orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunResponse.FromString,
                 )
+        self.BackfillDeployment = channel.unary_unary(
+                '/orion.v1.DeploymentService/BackfillDeployment',
+                request_serializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.SerializeToString,
+                response_deserializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.FromString,
+                )
 
 
 class DeploymentServiceServicer(object):
@@ -118,6 +123,19 @@ class DeploymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BackfillDeployment(self, request, context):
+        """BackfillDeployment creates the runs the deployment's schedule has in
+        [start_time, end_time] (both inclusive), typically a past window, with
+        the scheduler's idempotency keys: a date that already has a run is
+        skipped, so repeating a backfill creates nothing new. At most 1,000
+        dates per call.
+        Errors: INVALID_ARGUMENT (empty id, missing or reversed window, more
+        than 1,000 dates), FAILED_PRECONDITION (no schedule), NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeploymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -155,6 +173,11 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
                     servicer.CreateDeploymentFlowRun,
                     request_deserializer=orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunRequest.FromString,
                     response_serializer=orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunResponse.SerializeToString,
+            ),
+            'BackfillDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.BackfillDeployment,
+                    request_deserializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.FromString,
+                    response_serializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -283,5 +306,22 @@ class DeploymentService(object):
         return grpc.experimental.unary_unary(request, target, '/orion.v1.DeploymentService/CreateDeploymentFlowRun',
             orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunRequest.SerializeToString,
             orion_dot_v1_dot_deployment__service__pb2.CreateDeploymentFlowRunResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def BackfillDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.v1.DeploymentService/BackfillDeployment',
+            orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.SerializeToString,
+            orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
