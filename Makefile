@@ -30,8 +30,14 @@ run: build ## Build and start the server on 127.0.0.1:4200 with the embedded sto
 build: ## Build bin/orion
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/orion ./cmd/orion
 
+NODE_STAMP    := $(CURDIR)/node_modules/.stamp
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 .PHONY: deps
-deps: ## Check the runtime tools the tests use (python3 for flows)
+deps: $(NODE_STAMP) ## Check the runtime tools the tests use (python3 for flows) and install the TypeScript SDK's packages
 	@command -v python3 >/dev/null || { echo "python3 is required (apt-get install -y python3)"; exit 1; }
 	@python3 -c 'import sys; assert sys.version_info >= (3, 9), sys.version' || { echo "python3 >= 3.9 is required"; exit 1; }
 
@@ -86,4 +92,4 @@ test-short: ## Unit tests only (skips the end-to-end tests)
 
 .PHONY: clean
 clean: ## Remove build outputs and installed tools
-	rm -rf $(BIN) $(TMP) tools/buf/node_modules
+	rm -rf $(BIN) $(TMP) tools/buf/node_modules node_modules

@@ -35,14 +35,14 @@ func TestEndToEnd_PythonSDK(t *testing.T) {
 		t.Fatalf("python example: %v\n%s", err, out)
 	}
 	assertInOrder(t, string(out), "deployment hello-world/hello-world-daily", "created flow run", "state Completed")
-	id := createdByPython(t, string(out))
+	id := createdRunID(t, string(out))
 	if logs := e.mustRun("flow-run", "logs", id).stdout; !strings.Contains(logs, "Hello Arthur!") {
 		t.Fatalf("logs of the run started from Python:\n%s", logs)
 	}
 }
 
-// createdByPython extracts the run id from "created flow run NAME (ID)".
-func createdByPython(t *testing.T, out string) string {
+// createdRunID extracts the run id from the SDK examples' "created flow run NAME (ID)" line.
+func createdRunID(t *testing.T, out string) string {
 	t.Helper()
 	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, "created flow run "); ok {
