@@ -75,11 +75,12 @@ check-generate: generate ## Fail when gen/ differs from what proto/ generates
 	@echo "gen/ matches proto/"
 
 .PHONY: lint
-lint: tools ## go vet, gofmt, buf lint and buf format
+lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI validation
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(BUF) lint
 	$(BUF) format -d --exit-code
+	node scripts/validate-openapi.mjs gen/openapi/orion.swagger.json
 
 .PHONY: test
 test: deps check-generate lint ## Everything CI runs: generated code check, lint, and all tests with -race
