@@ -25,6 +25,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// tester is what the harness needs from *testing.T or *rapid.T.
+type tester interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // fakeClock is a settable clock shared by the store and the dispatcher.
 type fakeClock struct {
 	mu  sync.Mutex
@@ -41,7 +48,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // harness is a dispatcher over a real bbolt store in t.TempDir, driven by a
 // fake clock: tests call pass directly instead of running the loop.
 type harness struct {
-	t     testing.TB
+	t     tester
 	clock *fakeClock
 	path  string
 	st    *bolt.Store
@@ -62,11 +69,19 @@ func newRealHarness(t testing.TB, cfg Config) *harness {
 
 func startHarness(t testing.TB, cfg Config, real bool) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &fakeClock{now: t0}, path: filepath.Join(t.TempDir(), "orion.db"), cfg: cfg, real: real}
-	h.open()
-	t.Cleanup(func() { h.d.Close(); h.st.Close() })
+	h := openHarness(t, filepath.Join(t.TempDir(), "orion.db"), cfg, real)
+	t.Cleanup(h.close)
 	return h
 }
+
+// openHarness opens a harness on a store file; the caller closes it.
+func openHarness(t tester, path string, cfg Config, real bool) *harness {
+	h := &harness{t: t, clock: &fakeClock{now: t0}, path: path, cfg: cfg, real: real}
+	h.open()
+	return h
+}
+
+func (h *harness) close() { h.d.Close(); h.st.Close() }
 
 // open (re)opens the store and builds a fresh dispatcher: a server restart.
 func (h *harness) open() {
@@ -86,8 +101,7 @@ func (h *harness) open() {
 
 // restart closes the store and dispatcher and opens new ones on the file.
 func (h *harness) restart() {
-	h.d.Close()
-	h.st.Close()
+	h.close()
 	h.open()
 }
 
