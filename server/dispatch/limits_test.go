@@ -106,18 +106,18 @@ func TestPausedZeroLimitAndTags(t *testing.T) {
 	dep := h.deployment("d", "q", nil, 0)
 	plain, tagged := h.run(dep, t0), h.run(dep, t0, "gpu", "big")
 	agent := h.agent("a", "q")
-	offers, stop := h.stream(agent)
+	_, stop := h.stream(agent)
 	defer stop()
 
 	check := func(what string, wantPlain, wantTagged orionv1.OrchestrationStatus, reason string) {
 		t.Helper()
 		h.pass()
 		offered := map[string]bool{}
-		for len(offers) > 0 {
-			if o := (<-offers).GetOffer(); o != nil {
-				offered[o.GetFlowRun().GetId()] = true
-			}
+		h.d.mu.Lock()
+		for id := range h.d.offered {
+			offered[id] = true
 		}
+		h.d.mu.Unlock()
 		for id, want := range map[string]orionv1.OrchestrationStatus{plain: wantPlain, tagged: wantTagged} {
 			if offered[id] != (want == orchestration.Accept) {
 				t.Fatalf("%s: run offered=%v, want claimable=%v", what, offered[id], want == orchestration.Accept)
