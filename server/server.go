@@ -20,9 +20,12 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/config"
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/gateway"
+	"github.com/orion-run/orion/server/metrics"
+	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/rpc"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/store/bolt"
@@ -38,6 +41,7 @@ type Server struct {
 	store *bolt.Store
 	disp  *dispatch.Dispatcher
 	lis   net.Listener
+	met   *metrics.Metrics
 }
 
 // New opens the store (failing fast when another server holds it) and binds
@@ -46,7 +50,9 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := bolt.Open(cfg.DBPath, bolt.Options{Timeout: 500 * time.Millisecond, Logger: log.Named("store")})
+	var st *bolt.Store
+	met := metrics.New(func() int64 { return st.Size() }, func() map[orionv1.StateType]int { return runsInState(st) })
+	st, err := bolt.Open(cfg.DBPath, bolt.Options{Timeout: 500 * time.Millisecond, Logger: log.Named("store"), Observer: met})
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +67,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 		LateAfter:         cfg.LateAfter,
 		Logger:            log,
 	})
-	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis}, nil
+	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis, met: met}, nil
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -80,8 +86,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	grpcServer := grpc.NewServer(
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(rpc.UnaryErrors(s.log.Named("rpc"))),
-		grpc.ChainStreamInterceptor(rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.ChainUnaryInterceptor(s.met.GRPC.UnaryServerInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
+		grpc.ChainStreamInterceptor(s.met.GRPC.StreamServerInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
@@ -99,7 +105,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	httpServer := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.met.GRPC.InitializeMetrics(grpcServer)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.met.Handler())
+	mux.Handle("/", handler)
+	httpServer := &http.Server{Handler: s.met.WrapHTTP(mux), ReadHeaderTimeout: 10 * time.Second}
 
 	m := cmux.New(s.lis)
 	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
@@ -138,4 +148,24 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// runsInState counts the runs in each non-terminal state, for metrics.
+func runsInState(st *bolt.Store) map[orionv1.StateType]int {
+	counts := map[orionv1.StateType]int{}
+	end := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	st.View(context.Background(), func(tx store.Tx) error { //nolint:errcheck // a failed scrape reports zeros
+		for _, t := range []orionv1.StateType{orchestration.Scheduled, orchestration.Pending, orchestration.Running, orchestration.Cancelling, orchestration.Paused} {
+			counts[t] = 0
+			err := tx.RunsByState(t, end, func(*orionv1.FlowRun) bool {
+				counts[t]++
+				return true
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return counts
 }

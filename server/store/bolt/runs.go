@@ -102,7 +102,13 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 	if err := t.updateRunIndex(oldKeys, keys, r.GetId()); err != nil {
 		return err
 	}
-	return t.bucket(bucketRuns).Put([]byte(r.GetId()), v)
+	if err := t.bucket(bucketRuns).Put([]byte(r.GetId()), v); err != nil {
+		return err
+	}
+	if from, to := old.GetState().GetType(), r.GetState().GetType(); !exists || from != to || old.GetState().GetId() != r.GetState().GetId() {
+		t.changes = append(t.changes, StateChange{From: from, To: to})
+	}
+	return nil
 }
 
 // updateRunIndex moves a run's index entries from old to cur: entries that

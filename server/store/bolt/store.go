@@ -51,6 +51,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -78,15 +79,33 @@ type Options struct {
 	// NoSync skips fsync after each commit. Only for tests and benchmarks:
 	// a crash may lose or corrupt committed data.
 	NoSync bool
+	// Observer, when set, is told about every committed write transaction
+	// (for metrics). It must not block.
+	Observer Observer
+}
+
+// StateChange is a flow run entering a state (From is unspecified for a
+// new run).
+type StateChange struct {
+	From, To orionv1.StateType
+}
+
+// Observer receives what committed write transactions did.
+type Observer interface {
+	// Committed is called after each committed write transaction with the
+	// time it took (waiting for the writer lock included) and the run state
+	// changes it wrote.
+	Committed(d time.Duration, changes []StateChange)
 }
 
 // Store is a store.Store backed by bbolt. It is safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	path   string
-	clock  func() time.Time
-	logger hclog.Logger
-	closed atomic.Bool
+	db       *bolt.DB
+	path     string
+	clock    func() time.Time
+	logger   hclog.Logger
+	observer Observer
+	closed   atomic.Bool
 
 	// mu guards the change notifier.
 	mu       sync.Mutex
@@ -121,11 +140,12 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{
-		db:      db,
-		path:    path,
-		clock:   opts.Clock,
-		logger:  opts.Logger,
-		changed: make(chan struct{}),
+		db:       db,
+		path:     path,
+		clock:    opts.Clock,
+		logger:   opts.Logger,
+		observer: opts.Observer,
+		changed:  make(chan struct{}),
 	}
 	index, err := s.upgrade()
 	if err != nil {
@@ -147,6 +167,8 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 		return store.ErrClosed
 	}
 	var index uint64
+	var changes []StateChange
+	start := time.Now()
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		// The caller may have given up while waiting for the writer lock.
 		if err := ctx.Err(); err != nil {
@@ -157,13 +179,27 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 		if err := fn(t); err != nil {
 			return err
 		}
+		changes = t.changes
 		return putUint64(btx.Bucket(bucketMeta), keyModifyIndex, index)
 	})
 	if err != nil {
 		return mapErr(err)
 	}
 	s.notify(index)
+	if s.observer != nil {
+		s.observer.Committed(time.Since(start), changes)
+	}
 	return nil
+}
+
+// Size returns the store file's size in bytes.
+func (s *Store) Size() int64 {
+	var size int64
+	s.db.View(func(btx *bolt.Tx) error { //nolint:errcheck // Size never fails
+		size = btx.Size()
+		return nil
+	})
+	return size
 }
 
 // View implements store.Store.

@@ -22,6 +22,9 @@ type tx struct {
 	btx   *bolt.Tx
 	index uint64
 	now   time.Time
+	// changes are the run state changes written so far, reported to the
+	// Observer once the transaction commits.
+	changes []StateChange
 }
 
 var _ store.Tx = (*tx)(nil)
