@@ -15,10 +15,16 @@ import (
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
+	"github.com/orion-run/orion/agent/runner/process"
 	"github.com/orion-run/orion/client"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Subprocess runs are started through a shim: this test binary
+	// re-executed (see process.ShimMain).
+	process.ShimMain()
+	goleak.VerifyTestMain(m)
+}
 
 // testTimeout bounds every wait in these tests.
 const testTimeout = 20 * time.Second

@@ -115,16 +115,8 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 		return e.finish(ctx, j, ship, stoppedState(reason), "")
 	default:
 	}
-	prep.spec.Output = func(stream, line string) {
-		if j.echo != nil {
-			_, _ = fmt.Fprintln(j.echo, line)
-		}
-		level := levelInfo
-		if stream == "stderr" {
-			level = levelError
-		}
-		ship.add(stream, level, line)
-	}
+	prep.spec.Output = shipOutput(ship, j.echo)
+	prep.spec.Sync = ship.sync
 	h, err := prep.runner.Start(ctx, prep.spec)
 	if err != nil {
 		log.Error("flow run process could not start", "error", err)
@@ -172,6 +164,21 @@ func (e *executor) await(ctx context.Context, j *job, rn runner.Runner, h runner
 	}
 	w := <-waitc
 	return w.res, reason, w.err
+}
+
+// shipOutput turns a runner's output lines into logs (stderr at error
+// level), also echoing them to echo when it is set.
+func shipOutput(ship *logShipper, echo io.Writer) runner.Output {
+	return func(stream, line string) {
+		if echo != nil {
+			_, _ = fmt.Fprintln(echo, line)
+		}
+		level := levelInfo
+		if stream == "stderr" {
+			level = levelError
+		}
+		ship.add(stream, level, line)
+	}
 }
 
 // finish ships the remaining logs, then proposes the final state p (nil:

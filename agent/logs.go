@@ -52,6 +52,7 @@ type logShipper struct {
 	dropped int
 
 	kick      chan struct{}
+	syncs     chan chan struct{}
 	closing   chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -67,6 +68,7 @@ func newLogShipper(ctx context.Context, logs orionv1.LogServiceClient, runID str
 		after:   after,
 		logger:  logger,
 		kick:    make(chan struct{}, 1),
+		syncs:   make(chan chan struct{}),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -106,10 +108,31 @@ func (s *logShipper) close() {
 	<-s.done
 }
 
+// sync returns once every line added before the call has been sent (or
+// dropped after its retries), or the shipper stopped. A runner calls it
+// before it records output as delivered, so a restarted agent resumes the
+// output after the last line the server has.
+func (s *logShipper) sync() {
+	req := make(chan struct{})
+	select {
+	case s.syncs <- req:
+	case <-s.done:
+		return
+	}
+	select {
+	case <-req:
+	case <-s.done:
+	}
+}
+
 func (s *logShipper) loop(ctx context.Context) {
 	defer close(s.done)
 	for {
 		select {
+		case req := <-s.syncs:
+			s.flush(ctx)
+			close(req)
+			continue
 		case <-s.kick:
 		case <-s.after(logFlushInterval):
 		case <-s.closing:

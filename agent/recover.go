@@ -1,8 +1,11 @@
 package agent
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/orion-run/orion/agent/localstate"
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/sdk/python"
 )
 
 // Messages of the states reported for runs left by a previous agent
@@ -18,16 +22,18 @@ import (
 const (
 	msgRestartedInFlight = "Agent restarted while the run was in flight"
 	msgRestartedStopped  = "Agent restarted; the run's process was stopped"
+	msgVanished          = "Agent restarted and the run's process was gone without an exit status"
 )
 
 // holdLeftovers takes over the runs recorded by the previous agent process:
-// they are held (so heartbeats keep their leases and offers for them are
-// ignored) while they are cleaned up in the background.
+// they are held (so heartbeats keep their leases, cancels reach them and
+// offers for them are ignored) while each is reattached or reported in the
+// background.
 func (a *Agent) holdLeftovers(recs []localstate.Run) {
 	if len(recs) == 0 {
 		return
 	}
-	a.logger.Info("cleaning up runs left by the previous agent process", "count", len(recs))
+	a.logger.Info("taking over runs left by the previous agent process", "count", len(recs))
 	hs := make([]*heldRun, len(recs))
 	a.mu.Lock()
 	for i, rec := range recs {
@@ -44,21 +50,27 @@ func (a *Agent) holdLeftovers(recs []localstate.Run) {
 	})
 }
 
-// recoverRun stops what is left of one run and reports it: its undelivered
-// final state when one was recorded, else CRASHED.
+// recoverRun deals with one leftover run. An undelivered final state is
+// reported. Otherwise, when its infrastructure still runs (or ended and
+// recorded how), the agent reattaches and supervises it to the end like a
+// run it started itself; when it vanished, the run is reported CRASHED.
+// Nothing is ever started again.
 func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 	defer a.release(h)
 	log := a.logger.With("flow_run_id", rec.FlowRunID, "lease_epoch", rec.Epoch)
 
+	if rec.PendingState == nil {
+		if rn, hd, ok := a.findLeftover(log, rec); ok {
+			a.reattach(log, rec, h, rn, hd)
+			return
+		}
+	}
 	var p *orionv1.StateProposal
 	if rec.PendingState != nil {
 		p = proposalOf(rec.PendingState)
 	}
 	if p == nil {
 		p = crashedState(msgRestartedInFlight)
-		if rec.HandleID != "" && a.stopLeftover(log, rec) {
-			p = crashedState(msgRestartedStopped)
-		}
 	}
 	switch reason, _ := h.stop.why(); reason {
 	case stopLost:
@@ -74,6 +86,66 @@ func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 		}
 		log.Info("leftover run reported", "state", p.GetType().String(), "message", p.GetMessage(), "error", err)
 	}
+	a.forget(log, rec)
+}
+
+// findLeftover returns the runner and handle of a leftover run's
+// infrastructure: from the record, or, when the previous process died
+// before saving the handle, located from the run's working directory.
+func (a *Agent) findLeftover(log hclog.Logger, rec localstate.Run) (runner.Runner, runner.Handle, bool) {
+	rn, err := a.cfg.Runners.Get(rec.InfrastructureType)
+	if err != nil {
+		log.Warn("cannot check the leftover run's infrastructure", "error", err)
+		return nil, runner.Handle{}, false
+	}
+	hd := runner.Handle{Type: rec.InfrastructureType, ID: rec.HandleID, Data: rec.HandleData}
+	if rec.HandleID != "" {
+		return rn, hd, true
+	}
+	loc, ok := rn.(runner.Locator)
+	if !ok || rec.Workdir == "" {
+		return nil, runner.Handle{}, false
+	}
+	hd, err = loc.Locate(rec.Workdir)
+	if err != nil {
+		if !errors.Is(err, runner.ErrNotRunning) {
+			log.Warn("cannot look for the leftover run's infrastructure", "error", err)
+		}
+		return nil, runner.Handle{}, false
+	}
+	log.Info("found the leftover run's infrastructure from its working directory", "infrastructure_pid", hd.ID)
+	return rn, hd, true
+}
+
+// reattach resumes supervising a leftover run: its output is shipped from
+// where the previous process stopped, it is heartbeated, stopped when
+// cancelled or when its lease is lost, and its final state is reported.
+func (a *Agent) reattach(log hclog.Logger, rec localstate.Run, h *heldRun, rn runner.Runner, hd runner.Handle) {
+	rec.InfrastructureType, rec.HandleID, rec.HandleData, rec.PID = hd.Type, hd.ID, hd.Data, hd.ID
+	a.saveRecord(log, rec)
+	j := &job{
+		run:    h.run,
+		dep:    h.dep,
+		epoch:  h.epoch,
+		rep:    a.leaseReporter(h.id, h.epoch),
+		stop:   h.stop,
+		logger: log,
+		onUndelivered: func(p *orionv1.StateProposal) {
+			rec.PendingState = pendingOf(p)
+			a.saveRecord(log, rec)
+		},
+	}
+	o := a.exec.resume(a.life, j, rn, hd, rec.Workdir)
+	if !o.settled {
+		log.Warn("final state not delivered; the next agent process will report it")
+		return
+	}
+	log.Info("reattached flow run finished", "state", o.finalType().String())
+	a.forget(log, rec)
+}
+
+// forget removes a finished leftover run's record and working directory.
+func (a *Agent) forget(log hclog.Logger, rec localstate.Run) {
 	if err := a.state.DeleteRun(rec.FlowRunID); err != nil {
 		log.Warn("cannot remove the run from the local state", "error", err)
 	}
@@ -82,30 +154,42 @@ func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 	}
 }
 
-// stopLeftover stops the infrastructure of a leftover run if it still runs
-// and reports whether it did.
-func (a *Agent) stopLeftover(log hclog.Logger, rec localstate.Run) bool {
-	hd := runner.Handle{Type: rec.InfrastructureType, ID: rec.HandleID, Data: rec.HandleData}
-	rn, err := a.cfg.Runners.Get(hd.Type)
+// resume is execute for infrastructure started by an earlier agent process:
+// reattach to it, ship the rest of its output, wait for it (or stop it when
+// asked) and propose the final state.
+func (e *executor) resume(ctx context.Context, j *job, rn runner.Runner, hd runner.Handle, workdir string) outcome {
+	log := j.logger
+	ship := newLogShipper(ctx, e.client.Logs, j.run.GetId(), e.clock, e.after, log)
+	defer ship.close()
+	var err error
+	if ra, ok := rn.(runner.Reattacher); ok {
+		err = ra.Reattach(ctx, hd, shipOutput(ship, j.echo), ship.sync)
+	} else {
+		err = rn.Recover(ctx, hd)
+	}
 	if err != nil {
-		log.Warn("cannot check the leftover run's infrastructure", "error", err)
-		return false
-	}
-	if err := rn.Recover(a.life, hd); err != nil {
-		if !errors.Is(err, runner.ErrNotRunning) {
-			log.Warn("cannot find the leftover run's infrastructure", "error", err)
+		reason, _ := j.stop.why()
+		p := stoppedState(reason)
+		switch {
+		case reason != stopNone:
+		case errors.Is(err, runner.ErrNotRunning):
+			p = crashedState(msgVanished)
+		default:
+			p = crashedState(fmt.Sprintf("%s: cannot reattach: %v", msgRestartedInFlight, err))
 		}
-		return false
+		log.Warn("cannot reattach to the leftover run", "error", err)
+		return e.finish(ctx, j, ship, p, hd.ID)
 	}
-	defer runner.Release(rn, hd)
-	// Seam for reattaching: a runner whose recovered handles can be waited
-	// on with a real exit status and output (a container, a Job) could
-	// resume supervising the run here instead of stopping it. A subprocess
-	// cannot: it is no longer our child, so its exit status and its output
-	// pipes died with the previous agent process.
-	log.Info("stopping the process left by the previous agent process", "infrastructure_pid", hd.ID)
-	if err := rn.Stop(a.life, hd, a.cfg.StopGrace); err != nil {
-		log.Warn("cannot stop the leftover process", "error", err)
+	log.Info("reattached to the flow run", "infrastructure", hd.Type, "infrastructure_pid", hd.ID)
+	ship.add(logNameAgent, levelInfo, fmt.Sprintf("Agent restarted; reattached to %s %s", hd.Type, hd.ID))
+
+	exit, reason, waitErr := e.await(ctx, j, rn, hd)
+	runner.Release(rn, hd)
+	var py *python.RunResult
+	if resultFile := filepath.Join(workdir, resultFileName); workdir != "" && reason == stopNone {
+		if py, err = python.ReadResult(resultFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("cannot read the flow's result file", "error", err)
+		}
 	}
-	return true
+	return e.finish(ctx, j, ship, finalState(exit, reason, waitErr, py), hd.ID)
 }

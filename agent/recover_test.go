@@ -2,8 +2,13 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,51 +20,81 @@ import (
 	"github.com/orion-run/orion/agent/runner/process"
 )
 
-func TestAgent_RecoversLeftovers(t *testing.T) {
-	e := newEnv(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-
-	// A process the previous agent process left running.
+// leftover starts a run's process as a previous agent process would have,
+// in the run's working directory under home, and returns its record.
+func leftover(t *testing.T, ctx context.Context, home, id string, epoch int64, script string) (*process.Runner, runner.Handle, localstate.Run, *collectedLines) {
+	t.Helper()
+	dir := filepath.Join(home, "agent", "runs", fmt.Sprintf("%s-%d", id, epoch))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	prev := process.New()
-	ready := make(chan struct{}, 1)
+	lines := &collectedLines{ch: make(chan string, 100)}
 	h, err := prev.Start(ctx, runner.Spec{
-		FlowRunID: "run-live", Epoch: 4,
-		Command: []string{"sh", "-c", "echo ready; exec sleep 30"},
-		Env:     os.Environ(), Dir: t.TempDir(),
-		Output: func(_, line string) {
-			if line == "ready" {
-				ready <- struct{}{}
-			}
-		},
+		FlowRunID: id, Epoch: epoch,
+		Command: []string{"sh", "-c", script},
+		Env:     os.Environ(), Dir: dir,
+		Output: func(_, line string) { lines.ch <- line },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// Kill what is left and wait until the previous runner, its
+		// parent, reaped the shim (no goroutine is left behind).
 		_ = prev.Stop(context.Background(), h, 0)
 		prev.Release(h)
+		pid, _ := strconv.Atoi(h.ID)
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		awaitGone(t, pid)
 	})
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		t.Fatal("leftover process never started")
-	}
+	rec := localstate.Run{FlowRunID: id, Epoch: epoch, PID: h.ID, Workdir: dir, InfrastructureType: h.Type, HandleID: h.ID, HandleData: h.Data, Started: time.Now()}
+	return prev, h, rec, lines
+}
 
-	liveDir := filepath.Join(e.cfg.Home, "agent", "runs", "run-live-4")
-	if err := os.MkdirAll(liveDir, 0o700); err != nil {
-		t.Fatal(err)
+// awaitGone waits (bounded) until no process has the given pid.
+func awaitGone(t *testing.T, pid int) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(testTimeout)
+	for syscall.Kill(pid, 0) == nil {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Errorf("process %d still exists", pid)
+			return
+		}
 	}
+}
+
+type collectedLines struct{ ch chan string }
+
+func (c *collectedLines) await(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(testTimeout)
+	for {
+		select {
+		case l := <-c.ch:
+			if l == want {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("line %q never came", want)
+		}
+	}
+}
+
+// seedLeftovers writes the records of a previous agent process and makes
+// the fake server hold each run RUNNING with its epoch.
+func seedLeftovers(t *testing.T, e *testEnv, recs ...localstate.Run) {
+	t.Helper()
 	st, err := localstate.Open(localstate.Path(e.cfg.Home, "test-agent"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := 0
-	for _, r := range []localstate.Run{
-		{FlowRunID: "run-live", Epoch: 4, PID: h.ID, Workdir: liveDir, InfrastructureType: h.Type, HandleID: h.ID, HandleData: h.Data, Started: time.Now()},
-		{FlowRunID: "run-gone", Epoch: 2, Started: time.Now()},
-		{FlowRunID: "run-done", Epoch: 1, Started: time.Now(), PendingState: &localstate.PendingState{Type: "STATE_TYPE_COMPLETED", ExitCode: &code}},
-	} {
+	defer st.Close()
+	for _, r := range recs {
 		if err := st.PutRun(r); err != nil {
 			t.Fatal(err)
 		}
@@ -72,22 +107,81 @@ func TestAgent_RecoversLeftovers(t *testing.T) {
 	if err := st.SetAgentID("agent-7"); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+}
+
+func logText(f *fake, id string) string {
+	var b strings.Builder
+	for _, l := range f.logsOf(id) {
+		b.WriteString(l.GetMessage() + "\n")
+	}
+	return b.String()
+}
+
+func TestAgent_RecoversLeftovers(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	gate := filepath.Join(t.TempDir(), "go")
+
+	// Still running: its output before the restart was shipped by the
+	// previous process (it saw "before"); the agent ships the rest.
+	prevLive, hLive, live, liveLines := leftover(t, ctx, e.cfg.Home, "run-live", 4,
+		`echo before; while [ ! -f `+gate+` ]; do sleep 0.02; done; echo after; exit 0`)
+	liveLines.await(t, "before")
+	prevLive.Release(hLive) // the previous agent process died here
+
+	// Ended while no agent ran: its exit status was recorded by the shim.
+	prevDone, hDone, exited, _ := leftover(t, ctx, e.cfg.Home, "run-exited", 2, `echo shipped; exit 3`)
+	if res, err := prevDone.Wait(ctx, hDone); err != nil || res.ExitCode != 3 {
+		t.Fatalf("leftover exit: %+v %v", res, err)
+	}
+	prevDone.Release(hDone)
+
+	// Killed with its shim: no exit status anywhere.
+	prevGone, hGone, vanished, _ := leftover(t, ctx, e.cfg.Home, "run-vanished", 5, `sleep 30`)
+	var d struct{ PGID int }
+	_ = json.Unmarshal(hGone.Data, &d)
+	_ = syscall.Kill(-d.PGID, syscall.SIGKILL)
+	if res, _ := prevGone.Wait(ctx, hGone); res.Signal != "SIGKILL" {
+		t.Fatalf("killed shim: %+v", res)
+	}
+	prevGone.Release(hGone)
+
+	// The previous process died between starting the shim and saving the
+	// handle: found from the working directory.
+	_, _, located, _ := leftover(t, ctx, e.cfg.Home, "run-located", 6, `echo located; exit 0`)
+	located.PID, located.InfrastructureType, located.HandleID, located.HandleData = "", "", "", nil
+
+	code := 0
+	seedLeftovers(t, e, live, exited, vanished, located,
+		localstate.Run{FlowRunID: "run-gone", Epoch: 2, Started: time.Now()},
+		localstate.Run{FlowRunID: "run-done", Epoch: 1, Started: time.Now(), PendingState: &localstate.PendingState{Type: "STATE_TYPE_COMPLETED", ExitCode: &code}},
+	)
 
 	e.start()
+	awaitLog(t, e.f, "run-live", "reattached")
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for id, want := range map[string]*orionv1.StateProposal{
-		"run-live": crashedState(msgRestartedStopped),
-		"run-gone": crashedState(msgRestartedInFlight),
-		"run-done": {Type: orionv1.StateType_STATE_TYPE_COMPLETED},
+		"run-live":     {Type: orionv1.StateType_STATE_TYPE_COMPLETED},
+		"run-exited":   {Type: orionv1.StateType_STATE_TYPE_FAILED, Message: "Process exited with code 3"},
+		"run-vanished": crashedState(msgVanished),
+		"run-located":  {Type: orionv1.StateType_STATE_TYPE_COMPLETED},
+		"run-gone":     crashedState(msgRestartedInFlight),
+		"run-done":     {Type: orionv1.StateType_STATE_TYPE_COMPLETED},
 	} {
 		got := awaitFinal(t, e.f, id).GetState()
 		if got.GetType() != want.GetType() || got.GetMessage() != want.GetMessage() {
 			t.Errorf("%s reported %v, want %v", id, got, want)
 		}
 	}
-	res, err := prev.Wait(ctx, h)
-	if err != nil || res.Signal != "SIGTERM" {
-		t.Fatalf("leftover process ended with %+v %v, want SIGTERM", res, err)
+	// Output is neither lost nor repeated across the restart.
+	if logs := logText(e.f, "run-live"); !strings.Contains(logs, "after\n") || strings.Contains(logs, "before") {
+		t.Errorf("run-live logs:\n%s", logs)
+	}
+	if logs := logText(e.f, "run-exited"); strings.Contains(logs, "shipped") {
+		t.Errorf("run-exited logs repeat output shipped before the restart:\n%s", logs)
 	}
 	e.stop()
 
@@ -96,7 +190,7 @@ func TestAgent_RecoversLeftovers(t *testing.T) {
 			t.Fatalf("registration did not resume the stored id: %v", ev.req)
 		}
 	}
-	st, err = localstate.Open(localstate.Path(e.cfg.Home, "test-agent"), 0)
+	st, err := localstate.Open(localstate.Path(e.cfg.Home, "test-agent"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +198,61 @@ func TestAgent_RecoversLeftovers(t *testing.T) {
 	if runs, _ := st.Runs(); len(runs) != 0 {
 		t.Fatalf("records left: %+v", runs)
 	}
-	if _, err := os.Stat(liveDir); !os.IsNotExist(err) {
+	if _, err := os.Stat(live.Workdir); !os.IsNotExist(err) {
 		t.Fatalf("leftover working directory not removed: %v", err)
+	}
+}
+
+// TestAgent_RecoveredRunStops checks that a reattached run is stopped when
+// the server cancels it (reported CANCELLED) or says its lease is lost
+// (nothing reported).
+func TestAgent_RecoveredRunStops(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	prevC, hC, cancelled, cLines := leftover(t, ctx, e.cfg.Home, "run-cancel", 3, `echo up; exec sleep 30`)
+	cLines.await(t, "up")
+	prevL, hL, lost, lLines := leftover(t, ctx, e.cfg.Home, "run-lost", 3, `echo up; exec sleep 30`)
+	lLines.await(t, "up")
+	prevC.Release(hC)
+	prevL.Release(hL)
+	seedLeftovers(t, e, cancelled, lost)
+	e.f.setRun("run-cancel", func(fr *orionv1.FlowRun) {
+		fr.State = &orionv1.State{Type: orionv1.StateType_STATE_TYPE_CANCELLING}
+	})
+	e.f.mu.Lock()
+	e.f.onHeartbeat = func(*agentv1.HeartbeatRequest) *agentv1.HeartbeatResponse {
+		return &agentv1.HeartbeatResponse{
+			LostFlowRunIds: []string{"run-lost"},
+			Cancels:        []*agentv1.CancelRequest{{FlowRunId: "run-cancel", LeaseEpoch: 3}},
+		}
+	}
+	e.f.mu.Unlock()
+
+	e.start()
+	if got := awaitFinal(t, e.f, "run-cancel").GetState().GetType(); got != orionv1.StateType_STATE_TYPE_CANCELLED {
+		t.Fatalf("run-cancel reported %v", got)
+	}
+	// Both processes get stopped: their groups disappear (the previous
+	// runner, still their parent here, reaps them).
+	for _, h := range []runner.Handle{hC, hL} {
+		var d struct{ PGID int }
+		if err := json.Unmarshal(h.Data, &d); err != nil || d.PGID <= 1 {
+			t.Fatalf("handle data %s: %v", h.Data, err)
+		}
+		tick := time.NewTicker(20 * time.Millisecond)
+		for syscall.Kill(-d.PGID, 0) == nil {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatalf("process group %d was not stopped", d.PGID)
+			}
+		}
+		tick.Stop()
+	}
+	e.stop()
+	for _, r := range reports(e.f.snapshot(), "run-lost") {
+		t.Errorf("run-lost reported %v after its lease was lost", r.GetState())
 	}
 }
 

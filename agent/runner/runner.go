@@ -66,6 +66,12 @@ type Spec struct {
 	Dir string
 	// Output receives output lines; nil discards them.
 	Output Output
+	// Sync, when set, is called after a batch of lines was given to Output
+	// and before the runner records them as delivered (runners whose
+	// infrastructure outlives the agent resume output from that record
+	// after a restart). It returns once the lines are durable, for example
+	// shipped to the server, which keeps a restart from losing them.
+	Sync func()
 }
 
 // Handle identifies started infrastructure. It is serializable: the agent
@@ -124,9 +130,28 @@ type Runner interface {
 	// infrastructure that already ended is a no-op.
 	Stop(ctx context.Context, h Handle, grace time.Duration) error
 	// Recover finds infrastructure started by an earlier agent process so it
-	// can be waited on or stopped. It returns ErrNotRunning when the
-	// infrastructure no longer exists.
+	// can be waited on or stopped. Infrastructure that already ended but
+	// recorded how is found too (Wait returns that at once). It returns
+	// ErrNotRunning when the infrastructure no longer exists and its outcome
+	// is unknown.
 	Recover(ctx context.Context, h Handle) error
+}
+
+// Reattacher is implemented by runners whose infrastructure survives the
+// agent process and keeps its output, so a restarted agent can resume
+// supervising a run instead of stopping it. Reattach is Recover plus the
+// output: lines not yet delivered by the earlier agent process go to out
+// (and sync, as Spec.Sync), none twice.
+type Reattacher interface {
+	Reattach(ctx context.Context, h Handle, out Output, sync func()) error
+}
+
+// Locator is implemented by runners that can find infrastructure from the
+// run's working directory alone, for a run whose handle the agent did not
+// get to save before it died. It returns ErrNotRunning when nothing was
+// started there.
+type Locator interface {
+	Locate(workdir string) (Handle, error)
 }
 
 // Releaser is implemented by runners that keep bookkeeping per handle. The

@@ -1,8 +1,16 @@
 // Package process is the subprocess runner: it runs a flow as a local
-// process in its own process group, delivers its stdout and stderr line by
-// line, and stops it with SIGTERM to the whole group, then SIGKILL after a
-// grace period. It is Linux only (it reads /proc to recognise a process
-// again after an agent restart).
+// process under a small supervisor, the shim, so the flow survives a crash
+// or restart of the agent that started it and a restarted agent can
+// reattach to it.
+//
+// The shim is this same binary re-executed with EnvShim set (see ShimMain).
+// It leads its own session and process group, sends the flow's stdout and
+// stderr to files in the run's state directory (<Spec.Dir>/.orion-process)
+// and writes the flow's exit code or signal to an exit file when it ends.
+// The runner tails the output files from saved offsets and delivers them
+// line by line, so a reattached runner neither loses nor repeats output.
+// Stop sends SIGTERM to the whole group, then SIGKILL after a grace period.
+// It is Linux only (it reads /proc to tell a live shim from a reused pid).
 package process
 
 import (
@@ -11,7 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -20,22 +28,21 @@ import (
 	"github.com/orion-run/orion/agent/runner"
 )
 
-// DefaultWaitDelay bounds how long output is still read after the flow
-// process exited, when something it started keeps the pipes open.
-const DefaultWaitDelay = 5 * time.Second
+// StateDirName is the folder, inside a run's working directory, that holds
+// its shim's files: spec, pid, output, offsets and exit status.
+const StateDirName = ".orion-process"
 
-// recoveredPoll is how often the liveness of a recovered process (which is
-// not our child, so cannot be waited for) is checked.
-const recoveredPoll = 50 * time.Millisecond
+// Polling intervals. Output files and a reattached shim (not our child, so
+// it cannot be waited for) give no event to wait on.
+const (
+	tailPoll     = 50 * time.Millisecond
+	startTimeout = 30 * time.Second
+)
 
-// errExitUnknown is the ExitResult.Err of a recovered process: it was
-// reparented when the previous agent process died, so its exit status is
-// lost.
-var errExitUnknown = errors.New("exit status unknown: the process was started by an earlier agent process")
-
-// Runner runs flows as subprocesses. The zero value is not usable; call New.
+// Runner runs flows as shim-supervised subprocesses. The zero value is not
+// usable; call New.
 type Runner struct {
-	waitDelay time.Duration
+	poll time.Duration
 
 	mu    sync.Mutex
 	procs map[string]*proc // by Handle.ID
@@ -43,37 +50,29 @@ type Runner struct {
 }
 
 var (
-	_ runner.Runner   = (*Runner)(nil)
-	_ runner.Releaser = (*Runner)(nil)
+	_ runner.Runner     = (*Runner)(nil)
+	_ runner.Releaser   = (*Runner)(nil)
+	_ runner.Reattacher = (*Runner)(nil)
+	_ runner.Locator    = (*Runner)(nil)
 )
 
 // New returns a subprocess runner.
 func New() *Runner {
 	return &Runner{
-		waitDelay: DefaultWaitDelay,
-		procs:     make(map[string]*proc),
-		byRun:     make(map[string]string),
+		poll:  tailPoll,
+		procs: make(map[string]*proc),
+		byRun: make(map[string]string),
 	}
 }
 
-// handleData is the persisted part of a Handle.
+// handleData is the persisted part of a Handle: enough to find the shim
+// again and to tell it apart from a later process that reused its pid.
 type handleData struct {
 	PID        int    `json:"pid"`
 	PGID       int    `json:"pgid"`
 	StartTicks uint64 `json:"start_ticks"`
-}
-
-// proc is one process, started here (owned) or found again (recovered).
-type proc struct {
-	handle runner.Handle
-	runKey string
-	pid    int
-	pgid   int
-	ticks  uint64
-	owned  bool
-
-	done   chan struct{} // closed once an owned process was reaped
-	result runner.ExitResult
+	// Dir is the shim's state directory (output, offsets and exit files).
+	Dir string `json:"dir"`
 }
 
 func runKey(spec runner.Spec) string {
@@ -81,12 +80,16 @@ func runKey(spec runner.Spec) string {
 }
 
 // Start runs spec.Command in spec.Dir with exactly spec.Env (nil means an
-// empty environment). Starting the same run and epoch twice returns the
-// first handle. A missing or non-executable binary is an error and nothing
-// runs.
+// empty environment) under a new shim. Starting the same run and epoch
+// twice returns the first handle. A missing or non-executable binary is an
+// error and nothing runs. spec.Dir is required: the shim keeps its files
+// there.
 func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, error) {
 	if len(spec.Command) == 0 {
 		return runner.Handle{}, errors.New("empty command")
+	}
+	if spec.Dir == "" {
+		return runner.Handle{}, errors.New("a working directory is required")
 	}
 	if err := ctx.Err(); err != nil {
 		return runner.Handle{}, err
@@ -97,64 +100,25 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 	if id, ok := r.byRun[key]; ok {
 		return r.procs[id].handle, nil
 	}
-
 	path, err := lookPath(spec.Command[0], spec.Env, spec.Dir)
 	if err != nil {
 		return runner.Handle{}, err
 	}
-	env := spec.Env
-	if env == nil {
-		env = []string{}
-	}
-	mux := &outputMux{fn: spec.Output}
-	stdout, stderr := newLineWriter(mux, "stdout"), newLineWriter(mux, "stderr")
-	cmd := &exec.Cmd{
-		Path:        path,
-		Args:        spec.Command,
-		Env:         env,
-		Dir:         spec.Dir,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		WaitDelay:   r.waitDelay,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	if err := cmd.Start(); err != nil {
+	dir := filepath.Join(spec.Dir, StateDirName)
+	sh, err := startShim(ctx, dir, shimSpec{Path: path, Args: spec.Command, Env: spec.Env, Dir: spec.Dir})
+	if err != nil {
 		return runner.Handle{}, err
 	}
-	pid := cmd.Process.Pid
-	p := &proc{pid: pid, pgid: pid, owned: true, runKey: key, done: make(chan struct{})}
-	if st, err := readStat(pid); err == nil {
-		p.ticks = st.startTicks
-	}
-	data, _ := json.Marshal(handleData{PID: pid, PGID: pid, StartTicks: p.ticks})
-	p.handle = runner.Handle{Type: runner.TypeSubprocess, ID: strconv.Itoa(pid), Data: data}
+	d := handleData{PID: sh.pid, PGID: sh.pid, StartTicks: sh.ticks, Dir: dir}
+	data, _ := json.Marshal(d)
+	p := newProc(runner.Handle{Type: runner.TypeSubprocess, ID: strconv.Itoa(sh.pid), Data: data}, d)
+	p.runKey = key
+	p.reaped = sh.reaped
+	p.shimResult = sh.result
 	r.procs[p.handle.ID] = p
 	r.byRun[key] = p.handle.ID
-
-	go func() {
-		err := cmd.Wait()
-		// Copying has ended: only a trailing partial line may be left.
-		stdout.flush()
-		stderr.flush()
-		p.result = exitResult(cmd.ProcessState, err)
-		close(p.done)
-	}()
+	go p.supervise(newTailer(dir, spec.Output, spec.Sync), r.poll)
 	return p.handle, nil
-}
-
-// exitResult turns a wait outcome into an ExitResult.
-func exitResult(ps *os.ProcessState, err error) runner.ExitResult {
-	if ps == nil {
-		return runner.ExitResult{ExitCode: -1, Err: err}
-	}
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if !ok {
-		return runner.ExitResult{ExitCode: -1, Err: fmt.Errorf("unexpected wait status %T", ps.Sys())}
-	}
-	if ws.Signaled() {
-		return runner.ExitResult{ExitCode: -1, Signal: signalName(ws.Signal())}
-	}
-	return runner.ExitResult{ExitCode: ws.ExitStatus()}
 }
 
 func (r *Runner) lookup(h runner.Handle) (*proc, error) {
@@ -167,38 +131,34 @@ func (r *Runner) lookup(h runner.Handle) (*proc, error) {
 	return p, nil
 }
 
-// Wait blocks until the process exits and returns its exit code or the
-// signal that killed it. All its output has been delivered by then. For a
-// recovered process the exit code is unknown (ExitResult.Err is set).
+// Wait blocks until the flow process exits and all its output has been
+// delivered, and returns its exit code or the signal that killed it (also
+// for a reattached process: the shim recorded it). When the shim vanished
+// without recording anything (it was killed), ExitResult.Err is set.
 func (r *Runner) Wait(ctx context.Context, h runner.Handle) (runner.ExitResult, error) {
 	p, err := r.lookup(h)
 	if err != nil {
 		return runner.ExitResult{}, err
 	}
-	if p.owned {
-		select {
-		case <-p.done:
-			return p.result, nil
-		case <-ctx.Done():
-			return runner.ExitResult{}, ctx.Err()
-		}
+	select {
+	case <-p.done:
+		return p.result, nil
+	case <-ctx.Done():
+		return runner.ExitResult{}, ctx.Err()
 	}
-	if _, err := p.awaitExit(ctx, -1); err != nil {
-		return runner.ExitResult{}, err
-	}
-	return runner.ExitResult{ExitCode: -1, Err: errExitUnknown}, nil
 }
 
-// Stop sends SIGTERM to the process group, waits up to grace for the
-// process to exit, then sends SIGKILL to the group. Once the process has
-// exited, SIGKILL also goes to whatever it left behind in its group. A
-// process that already exited is left alone.
+// Stop sends SIGTERM to the process group (shim, flow and whatever the flow
+// started), waits up to grace for the shim to exit, then sends SIGKILL to
+// the group. Once the shim has exited, SIGKILL still goes to whatever the
+// flow left behind in the group. A flow that already exited (its exit is
+// recorded) is left alone.
 func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration) error {
 	p, err := r.lookup(h)
 	if err != nil {
 		return err
 	}
-	if p.exited() {
+	if _, ended := p.readExit(); ended || p.exited() {
 		return nil
 	}
 	if err := signalGroup(p.pgid, syscall.SIGTERM); err != nil {
@@ -218,10 +178,19 @@ func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration)
 	return err
 }
 
-// Recover finds a process started by an earlier agent process from its
-// handle. It returns runner.ErrNotRunning when the process is gone or its
-// pid now belongs to another process.
-func (r *Runner) Recover(_ context.Context, h runner.Handle) error {
+// Recover finds a run started by an earlier agent process, discarding its
+// output from here on; see Reattach.
+func (r *Runner) Recover(ctx context.Context, h runner.Handle) error {
+	return r.Reattach(ctx, h, nil, nil)
+}
+
+// Reattach finds a run started by an earlier agent process and resumes
+// delivering its output to out from where that process stopped. It
+// succeeds when the shim still runs or when it already recorded the flow's
+// exit (Wait then returns that exit once the rest of the output is
+// delivered). It returns runner.ErrNotRunning when the shim is gone without
+// a record, or its pid now belongs to another process.
+func (r *Runner) Reattach(_ context.Context, h runner.Handle, out runner.Output, sync func()) error {
 	if h.Type != runner.TypeSubprocess {
 		return fmt.Errorf("%w: %s %q", runner.ErrUnknownHandle, h.Type, h.ID)
 	}
@@ -234,23 +203,48 @@ func (r *Runner) Recover(_ context.Context, h runner.Handle) error {
 	if err := json.Unmarshal(h.Data, &d); err != nil {
 		return fmt.Errorf("decode subprocess handle %q: %w", h.ID, err)
 	}
-	// Without its start time a pid cannot be told apart from a later
-	// process that reused it: never signal on a guess.
-	if d.PID <= 1 || d.StartTicks == 0 || !alive(d.PID, d.StartTicks) {
-		return runner.ErrNotRunning
+	if d.Dir == "" {
+		return fmt.Errorf("subprocess handle %q has no state directory: %w", h.ID, runner.ErrNotRunning)
 	}
 	if d.PGID <= 1 {
 		d.PGID = d.PID
 	}
-	r.procs[h.ID] = &proc{handle: h, pid: d.PID, pgid: d.PGID, ticks: d.StartTicks}
+	// Without its start time a pid cannot be told apart from a later
+	// process that reused it: never signal on a guess.
+	live := d.PID > 1 && d.StartTicks != 0 && alive(d.PID, d.StartTicks)
+	if !live && !fileExists(filepath.Join(d.Dir, exitFileName)) {
+		return runner.ErrNotRunning
+	}
+	p := newProc(h, d)
+	r.procs[h.ID] = p
+	go p.supervise(newTailer(d.Dir, out, sync), r.poll)
 	return nil
 }
 
-// Release forgets a handle once the agent is done with it.
+// Locate returns the handle of the shim whose state directory lies in
+// workdir, from the pid file the shim writes before it starts the flow. It
+// finds a run whose handle the agent did not get to save; it returns
+// runner.ErrNotRunning when no shim ever started there.
+func (r *Runner) Locate(workdir string) (runner.Handle, error) {
+	dir := filepath.Join(workdir, StateDirName)
+	var sp shimPID
+	if err := readJSON(filepath.Join(dir, pidFileName), &sp); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return runner.Handle{}, runner.ErrNotRunning
+		}
+		return runner.Handle{}, err
+	}
+	data, _ := json.Marshal(handleData{PID: sp.PID, PGID: sp.PID, StartTicks: sp.StartTicks, Dir: dir})
+	return runner.Handle{Type: runner.TypeSubprocess, ID: strconv.Itoa(sp.PID), Data: data}, nil
+}
+
+// Release forgets a handle once the agent is done with it and stops
+// delivering its output.
 func (r *Runner) Release(h runner.Handle) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p, ok := r.procs[h.ID]; ok && p.handle.Type == h.Type {
+		p.release()
 		delete(r.procs, h.ID)
 		if p.runKey != "" {
 			delete(r.byRun, p.runKey)
@@ -258,50 +252,7 @@ func (r *Runner) Release(h runner.Handle) {
 	}
 }
 
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	if p.owned {
-		select {
-		case <-p.done:
-			return true
-		default:
-			return false
-		}
-	}
-	return !alive(p.pid, p.ticks)
-}
-
-// awaitExit waits up to timeout (forever when negative) for the process to
-// exit and reports whether it did. It fails only when ctx is done.
-func (p *proc) awaitExit(ctx context.Context, timeout time.Duration) (bool, error) {
-	var deadline <-chan time.Time
-	if timeout >= 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	if p.owned {
-		select {
-		case <-p.done:
-			return true, nil
-		case <-deadline:
-			return false, nil
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
-	}
-	tick := time.NewTicker(recoveredPoll)
-	defer tick.Stop()
-	for {
-		if p.exited() {
-			return true, nil
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			return p.exited(), nil
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
-	}
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -16,7 +16,10 @@ import (
 	"github.com/orion-run/orion/agent/runner"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	ShimMain()
+	goleak.VerifyTestMain(m)
+}
 
 // testTimeout bounds every wait in these tests.
 const testTimeout = 20 * time.Second
@@ -293,17 +296,23 @@ func TestRunner_RecoverAndStop(t *testing.T) {
 	if err := second.Stop(testCtx(t), h, 5*time.Second); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	// The shim recorded the exit, so even the second runner knows it.
 	res, err := second.Wait(testCtx(t), h)
-	if err != nil || res.Err == nil {
+	if err != nil || res.Signal != "SIGTERM" {
 		t.Fatalf("wait on recovered: %+v %v", res, err)
 	}
 	if got := wait(t, first, h); got.Signal != "SIGTERM" {
 		t.Fatalf("owner saw %+v", got)
 	}
 	second.Release(h)
-	if err := second.Recover(testCtx(t), h); !errors.Is(err, runner.ErrNotRunning) {
-		t.Fatalf("recover of exited process: %v", err)
+	// Ended with a record: still recoverable, and Wait answers at once.
+	if err := second.Recover(testCtx(t), h); err != nil {
+		t.Fatalf("recover of an exited process with an exit file: %v", err)
 	}
+	if res, err := second.Wait(testCtx(t), h); err != nil || res.Signal != "SIGTERM" {
+		t.Fatalf("wait after recover of an exited process: %+v %v", res, err)
+	}
+	second.Release(h)
 }
 
 func TestRunner_UnknownHandle(t *testing.T) {
