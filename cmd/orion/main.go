@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orion-run/orion/agent/runner/process"
 	"github.com/orion-run/orion/client/cli"
 )
 
@@ -13,6 +14,9 @@ import (
 var version = "dev"
 
 func main() {
+	// A flow run's supervisor is this binary re-executed by the agent's
+	// subprocess runner; it never returns from here.
+	process.ShimMain()
 	root := cli.NewRootCommand(cli.Extensions{
 		Commands: []*cobra.Command{serverCommand(), agentCommand()},
 		Execute:  executeLocally,
