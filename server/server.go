@@ -27,6 +27,7 @@ import (
 	"github.com/orion-run/orion/server/metrics"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/rpc"
+	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/store/bolt"
 )
@@ -108,6 +109,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.met.GRPC.InitializeMetrics(grpcServer)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.met.Handler())
+	mux.HandleFunc("GET /api/admin/backup", s.serveBackup)
 	mux.Handle("/", handler)
 	httpServer := &http.Server{Handler: s.met.WrapHTTP(mux), ReadHeaderTimeout: 10 * time.Second}
 
@@ -120,6 +122,15 @@ func (s *Server) Serve(ctx context.Context) error {
 	g.Go(func() error { return ignoreClosed(httpServer.Serve(httpL)) })
 	g.Go(func() error { return ignoreClosed(m.Serve()) })
 	g.Go(func() error { return s.disp.Run(gctx2) })
+	sched := scheduler.New(s.store, scheduler.Config{
+		Limits: scheduler.Limits{
+			MinRuns: s.cfg.SchedulerMinRuns, MaxRuns: s.cfg.SchedulerMaxRuns,
+			MinTime: s.cfg.SchedulerMinTime, MaxTime: s.cfg.SchedulerMaxTime,
+		},
+		LoopInterval: s.cfg.SchedulerLoopInterval,
+		Logger:       s.log,
+	})
+	g.Go(func() error { return sched.Run(gctx2) })
 	g.Go(func() error {
 		<-gctx2.Done()
 		s.log.Info("shutting down")
@@ -168,4 +179,17 @@ func runsInState(st *bolt.Store) map[orionv1.StateType]int {
 		return nil
 	})
 	return counts
+}
+
+// serveBackup streams a consistent copy of the store taken in one read
+// transaction while the server keeps serving (`orion server backup`).
+func (s *Server) serveBackup(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="orion.db"`)
+	n, err := s.store.Backup(w)
+	if err != nil {
+		s.log.Error("backup failed", "bytes_written", n, "error", err)
+		return
+	}
+	s.log.Info("backup served", "bytes", n, "remote_addr", r.RemoteAddr)
 }

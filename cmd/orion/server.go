@@ -15,14 +15,14 @@ import (
 
 func serverCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "server", Short: "Run the Orion server"}
-	cmd.AddCommand(serverStartCommand())
+	cmd.AddCommand(serverStartCommand(), serverBackupCommand(), serverCheckCommand())
 	return cmd
 }
 
 func serverStartCommand() *cobra.Command {
 	var (
-		host, logLevel, logFormat string
-		port                      int
+		host, logLevel, logFormat, restore string
+		port                               int
 	)
 	cmd := &cobra.Command{
 		Use:   "start",
@@ -52,6 +52,14 @@ func serverStartCommand() *cobra.Command {
 					return fmt.Errorf("--log-format %q is not text or json", logFormat)
 				}
 			}
+			if restore != "" {
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
+				if err := restoreStore(restore, cfg.DBPath, cmd.OutOrStdout()); err != nil {
+					return err
+				}
+			}
 			log := newLogger("orion", cfg.LogLevel, cfg.LogJSON, cmd.ErrOrStderr())
 			srv, err := server.New(cfg, log)
 			if err != nil {
@@ -73,5 +81,6 @@ func serverStartCommand() *cobra.Command {
 	cmd.Flags().IntVar(&port, "port", def.Port, "port for gRPC and HTTP/JSON (ORION_SERVER_PORT)")
 	cmd.Flags().StringVar(&logLevel, "log-level", def.LogLevel, "trace, debug, info, warn or error (ORION_LOG_LEVEL)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text or json (ORION_LOG_FORMAT)")
+	cmd.Flags().StringVar(&restore, "restore", "", "replace the store with this backup (verified first; the old store is kept beside it) before starting")
 	return cmd
 }
