@@ -16,6 +16,7 @@ func newFlowRunCommand(m *meta) *cobra.Command {
 		newFlowRunInspectCommand(m),
 		newFlowRunLogsCommand(m),
 		newFlowRunCancelCommand(m),
+		newFlowRunRetryCommand(m),
 	)
 	return cmd
 }
