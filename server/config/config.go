@@ -32,6 +32,14 @@ type Config struct {
 	LateAfter time.Duration
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// Scheduler: the longest time between two passes, and how far ahead it
+	// keeps each active schedule's runs (at least SchedulerMinRuns runs and
+	// SchedulerMinTime ahead, at most SchedulerMaxRuns and SchedulerMaxTime).
+	SchedulerLoopInterval time.Duration
+	SchedulerMinRuns      int
+	SchedulerMaxRuns      int
+	SchedulerMinTime      time.Duration
+	SchedulerMaxTime      time.Duration
 }
 
 // Default returns the defaults: 127.0.0.1:4200, ~/.orion, info logs.
@@ -49,6 +57,12 @@ func Default() Config {
 		HeartbeatInterval: 5 * time.Second,
 		LateAfter:         15 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
+
+		SchedulerLoopInterval: 10 * time.Second,
+		SchedulerMinRuns:      3,
+		SchedulerMaxRuns:      100,
+		SchedulerMinTime:      time.Hour,
+		SchedulerMaxTime:      100 * 24 * time.Hour,
 	}
 }
 
@@ -119,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LeaseDuration <= c.HeartbeatInterval {
 		return fmt.Errorf("lease duration %s must be longer than the heartbeat interval %s", c.LeaseDuration, c.HeartbeatInterval)
+	}
+	if c.SchedulerLoopInterval <= 0 || c.SchedulerMinRuns < 0 || c.SchedulerMaxRuns < max(c.SchedulerMinRuns, 1) || c.SchedulerMaxTime < c.SchedulerMinTime {
+		return fmt.Errorf("scheduler limits are inconsistent: need a positive loop interval, 0 <= min runs <= max runs (>= 1) and min time <= max time")
 	}
 	return nil
 }

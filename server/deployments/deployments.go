@@ -1,6 +1,6 @@
 // Package deployments stores deployments: validation, the upsert keyed by
 // (flow name, deployment name), flows and work queues created on first use,
-// and deletion with the runs that have not started.
+// and deletion with the auto-scheduled runs that have not started.
 package deployments
 
 import (
@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
-	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
@@ -115,6 +114,11 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 		// A redeploy never re-activates a paused schedule.
 		d.IsScheduleActive = existing.GetIsScheduleActive()
 	}
+	// Anchor interval schedules and, when the schedule changed, drop the
+	// old schedule's unstarted runs in this same transaction.
+	if err := scheduler.PrepareUpsert(tx, existing, d); err != nil {
+		return nil, false, err
+	}
 	if err := tx.PutDeployment(d); err != nil {
 		return nil, false, err
 	}
@@ -177,32 +181,25 @@ func validate(tx store.Tx, d *orionv1.Deployment) error {
 	return nil
 }
 
-// Delete removes a deployment and those of its runs that have not started
-// (SCHEDULED). Runs that started keep their history.
+// Delete removes a deployment and its auto-scheduled runs that have not
+// started (SCHEDULED). Manual runs and runs that started are kept.
 func Delete(tx store.Tx, id string) (*orionv1.Deployment, error) {
 	d, err := tx.Deployment(id)
 	if err != nil {
 		return nil, err
 	}
-	var doomed []string
-	cursor := ""
-	for {
-		page, next, err := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: id, StateTypes: []orionv1.StateType{orchestration.Scheduled}, After: cursor, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page {
-			doomed = append(doomed, r.GetId())
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	for _, runID := range doomed {
-		if err := tx.DeleteFlowRun(runID); err != nil {
-			return nil, err
-		}
+	if _, err := scheduler.DeleteAutoScheduled(tx, id); err != nil {
+		return nil, err
 	}
 	return d, tx.DeleteDeployment(id)
+}
+
+// SetScheduleActive pauses or resumes deployment id's schedule; pausing
+// deletes its unstarted auto-scheduled runs in the same transaction.
+func SetScheduleActive(tx store.Tx, id string, active bool) (*orionv1.Deployment, error) {
+	d, err := tx.Deployment(id)
+	if err != nil {
+		return nil, err
+	}
+	return d, scheduler.SetActive(tx, d, active)
 }

@@ -3,11 +3,10 @@ package rpc
 import (
 	"context"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/runs"
+	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -91,17 +90,31 @@ func (s *deploymentService) SetDeploymentScheduleActive(ctx context.Context, req
 		return nil, store.Invalidf("id is required")
 	}
 	resp := &orionv1.SetDeploymentScheduleActiveResponse{}
-	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
-		d, err := tx.Deployment(req.GetId())
-		if err != nil {
-			return err
-		}
-		d.IsScheduleActive = req.GetActive()
-		d.UpdateTime = timestamppb.New(tx.Now())
-		resp.Deployment = d
-		return tx.PutDeployment(d)
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) (err error) {
+		resp.Deployment, err = deployments.SetScheduleActive(tx, req.GetId(), req.GetActive())
+		return err
 	})
 	return resp, err
+}
+
+func (s *deploymentService) BackfillDeployment(ctx context.Context, req *orionv1.BackfillDeploymentRequest) (*orionv1.BackfillDeploymentResponse, error) {
+	if err := required("id", req.GetId()); err != nil {
+		return nil, err
+	}
+	if req.GetStartTime() == nil || req.GetEndTime() == nil {
+		return nil, store.Invalidf("start_time and end_time are both required")
+	}
+	resp := &orionv1.BackfillDeploymentResponse{}
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
+		created, existing, err := scheduler.Backfill(tx, req.GetId(), req.GetStartTime().AsTime(), req.GetEndTime().AsTime())
+		resp.Created, resp.Existing = int32(created), int32(existing)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.svc.Logger.Info("deployment backfilled", "deployment_id", req.GetId(), "created", resp.Created, "existing", resp.Existing)
+	return resp, nil
 }
 
 func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *orionv1.CreateDeploymentFlowRunRequest) (*orionv1.CreateDeploymentFlowRunResponse, error) {

@@ -1,0 +1,96 @@
+package scheduler
+
+import (
+	"time"
+)
+
+// Limits bound how far ahead the scheduler keeps runs, with Prefect's
+// defaults (PREFECT_ORION_SERVICES_SCHEDULER_{MIN,MAX}_{RUNS,SCHEDULED_TIME}).
+type Limits struct {
+	// MinRuns and MinTime: keep at least this many runs and this far ahead.
+	MinRuns int
+	MinTime time.Duration
+	// MaxRuns and MaxTime: never more runs ahead than this, nor further.
+	MaxRuns int
+	MaxTime time.Duration
+}
+
+// DefaultLimits are Prefect's: at least 3 runs and 1 hour, at most 100 runs
+// and 100 days.
+var DefaultLimits = Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour}
+
+// plan is the work one deployment needs at one instant.
+type plan struct {
+	// dates are the new dates to create runs for, after the watermark.
+	dates []time.Time
+	// checkAt is the earliest instant at which the deployment can need more
+	// runs; until then a pass skips it without computing anything.
+	checkAt time.Time
+}
+
+// planDates applies Prefect's rule to the dates on or after now: take them
+// in order, stopping as soon as there are MinRuns of them and the last is
+// MinTime ahead, and never going past MaxRuns dates or now+MaxTime. Dates up
+// to the watermark already have runs, so only the ones after it are
+// returned; the dates before it are only counted. The watermark is zero
+// when no run exists yet.
+func (l Limits) planDates(s Schedule, watermark, now time.Time) plan {
+	horizon := now.Add(l.MaxTime)
+	satisfied := func(count int, last time.Time) bool {
+		return count >= l.MinRuns && !last.Before(now.Add(l.MinTime))
+	}
+	var (
+		count int
+		first time.Time // the first date on or after now
+		last  time.Time
+		from  = now
+	)
+	if !watermark.Before(now) {
+		have := Between(s, now, watermark, l.MaxRuns)
+		count = len(have)
+		if count > 0 {
+			first, last = have[0], have[count-1]
+		}
+		from = watermark.Add(time.Nanosecond)
+	}
+	var p plan
+	if count == 0 || !satisfied(count, last) {
+		next := func() (time.Time, bool) { return s.Next(from) }
+		if it, ok := s.(iterator); ok {
+			next = it.iterate(from)
+		}
+		for count < l.MaxRuns {
+			d, ok := next()
+			if !ok || d.After(horizon) {
+				break
+			}
+			from = d.Add(time.Nanosecond)
+			if first.IsZero() {
+				first = d
+			}
+			p.dates = append(p.dates, d)
+			count, last = count+1, d
+			if satisfied(count, d) {
+				break
+			}
+		}
+	}
+	p.checkAt = checkAt(first, last, now, l.MinTime, satisfied(count, last))
+	return p
+}
+
+// checkAt is when the rule can next ask for more: once the first upcoming
+// date has passed (one run fewer ahead, or room under MaxRuns), or, when
+// the minimums are met, once the last date is less than MinTime ahead. With
+// no upcoming date at all the schedule is looked at again after MinTime (a
+// sparse or ended series).
+func checkAt(first, last, now time.Time, minTime time.Duration, satisfied bool) time.Time {
+	if first.IsZero() {
+		return now.Add(minTime)
+	}
+	at := first.Add(time.Nanosecond)
+	if t := last.Add(-minTime); satisfied && t.Before(at) {
+		at = t
+	}
+	return at
+}

@@ -1,0 +1,293 @@
+package scheduler_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/deployments"
+	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/runs"
+	"github.com/orion-run/orion/server/scheduler"
+	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/store/bolt"
+)
+
+// fakeClock is a settable clock shared by the store and the scheduler.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a bbolt store in a temp dir that a test can close and reopen.
+type env struct {
+	t     *testing.T
+	path  string
+	clock *fakeClock
+	st    *bolt.Store
+}
+
+func newEnv(t *testing.T, now time.Time) *env {
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "orion.db"), clock: &fakeClock{now: now}}
+	e.reopen()
+	t.Cleanup(func() { e.st.Close() })
+	return e
+}
+
+func (e *env) reopen() {
+	if e.st != nil {
+		if err := e.st.Close(); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	st, err := bolt.Open(e.path, bolt.Options{Clock: e.clock.Now, NoSync: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.st = st
+}
+
+func (e *env) scheduler() *scheduler.Scheduler {
+	return scheduler.New(e.st, scheduler.Config{Now: e.clock.Now})
+}
+
+func (e *env) pass(s *scheduler.Scheduler) scheduler.PassStats {
+	e.t.Helper()
+	stats, err := s.Pass(context.Background())
+	if err != nil {
+		e.t.Fatalf("Pass: %v", err)
+	}
+	return stats
+}
+
+func (e *env) update(fn func(store.Tx) error) {
+	e.t.Helper()
+	if err := e.st.Update(context.Background(), fn); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) upsert(s *orionv1.Schedule) *orionv1.Deployment {
+	e.t.Helper()
+	var d *orionv1.Deployment
+	e.update(func(tx store.Tx) (err error) {
+		d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+			Name: "every", FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: s,
+		})
+		return err
+	})
+	return d
+}
+
+// runs returns the deployment's runs by state name, with their scheduled times.
+func (e *env) runs(depID string) []*orionv1.FlowRun {
+	e.t.Helper()
+	var out []*orionv1.FlowRun
+	err := e.st.View(context.Background(), func(tx store.Tx) (err error) {
+		out, _, err = tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: depID})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	slices.SortFunc(out, func(a, b *orionv1.FlowRun) int {
+		return a.GetExpectedStartTime().AsTime().Compare(b.GetExpectedStartTime().AsTime())
+	})
+	return out
+}
+
+// checkUnique fails when two runs share a scheduled time.
+func checkUnique(t *testing.T, rs []*orionv1.FlowRun) {
+	t.Helper()
+	seen := map[time.Time]bool{}
+	for _, r := range rs {
+		at := r.GetExpectedStartTime().AsTime()
+		if seen[at] {
+			t.Fatalf("two runs at %s", at)
+		}
+		seen[at] = true
+	}
+}
+
+func cron(expr string) *orionv1.Schedule {
+	return &orionv1.Schedule{Kind: &orionv1.Schedule_Cron{Cron: &orionv1.CronSchedule{Cron: expr}}}
+}
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
+
+func TestScheduler_IdempotentAcrossRestarts(t *testing.T) {
+	e := newEnv(t, t0)
+	dep := e.upsert(cron("* * * * *"))
+	s := e.scheduler()
+
+	// Prefect's rule: dates from 00:01 until one is an hour ahead (01:01).
+	if got := e.pass(s); got.Created != 61 {
+		t.Fatalf("first pass created %d runs, want 61", got.Created)
+	}
+	rs := e.runs(dep.GetId())
+	r := rs[0]
+	if !r.GetAutoScheduled() || !slices.Contains(r.GetTags(), scheduler.AutoScheduledTag) || r.GetState().GetType() != orchestration.Scheduled ||
+		r.GetIdempotencyKey() != "scheduled "+dep.GetId()+" 2026-01-01T00:01:00Z" || !r.GetExpectedStartTime().AsTime().Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("first run = %v", r)
+	}
+	if got := e.pass(s); got.Created != 0 || got.Evaluated != 0 {
+		t.Fatalf("second pass = %+v, want nothing evaluated or created", got)
+	}
+
+	// A restart reopens the store; the watermark carries the state.
+	e.reopen()
+	s = e.scheduler()
+	if got := e.pass(s); got.Created != 0 || got.Evaluated != 1 {
+		t.Fatalf("pass after restart = %+v, want 1 evaluated and 0 created", got)
+	}
+	e.clock.Advance(10 * time.Minute)
+	if got := e.pass(s); got.Created != 10 {
+		t.Fatalf("pass 10 minutes later created %d, want 10", got.Created)
+	}
+
+	// Without a watermark the idempotency keys alone prevent duplicates.
+	e.update(func(tx store.Tx) error {
+		d, err := tx.Deployment(dep.GetId())
+		if err != nil {
+			return err
+		}
+		d.ScheduleWatermark = nil
+		return tx.PutDeployment(d)
+	})
+	var wg sync.WaitGroup
+	for range 3 { // racing schedulers
+		wg.Add(1)
+		go func() { defer wg.Done(); e.pass(e.scheduler()) }()
+	}
+	wg.Wait()
+	rs = e.runs(dep.GetId())
+	checkUnique(t, rs)
+	if len(rs) != 71 {
+		t.Fatalf("%d runs after racing passes, want 71", len(rs))
+	}
+}
+
+func TestScheduler_EditPauseDelete(t *testing.T) {
+	e := newEnv(t, t0)
+	dep := e.upsert(cron("* * * * *"))
+	s := e.scheduler()
+	e.pass(s)
+
+	// A manual run and a claimed auto-scheduled run survive every change.
+	var manualID, claimedID string
+	e.update(func(tx store.Tx) error {
+		d, _ := tx.Deployment(dep.GetId())
+		f, _ := tx.Flow(d.GetFlowId())
+		m, _, err := runs.Create(tx, runs.Request{Flow: f, Deployment: d, ScheduledTime: timestamppb.New(t0.Add(time.Hour))})
+		if err != nil {
+			return err
+		}
+		manualID = m.GetId()
+		rs, _, _ := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: d.GetId()})
+		c := rs[len(rs)-1] // the oldest: an auto-scheduled run
+		claimedID = c.GetId()
+		c.State = &orionv1.State{Id: "claimed", Type: orchestration.Pending, Name: "Pending", Timestamp: timestamppb.New(tx.Now())}
+		return tx.PutFlowRun(c)
+	})
+	kept := func(when string) {
+		t.Helper()
+		var ids []string
+		for _, r := range e.runs(dep.GetId()) {
+			ids = append(ids, r.GetId())
+		}
+		if !slices.Contains(ids, manualID) || !slices.Contains(ids, claimedID) {
+			t.Fatalf("%s: manual or claimed run deleted", when)
+		}
+	}
+
+	// Editing the schedule replaces the unstarted auto-scheduled runs.
+	dep = e.upsert(cron("*/5 * * * *"))
+	kept("after edit")
+	if n := len(e.runs(dep.GetId())); n != 2 {
+		t.Fatalf("%d runs right after the edit, want the manual and the claimed one", n)
+	}
+	e.pass(s)
+	onGrid := 0 // 00:05 ... 01:05; the claimed run keeps its date if it is one
+	for _, r := range e.runs(dep.GetId()) {
+		switch {
+		case !r.GetAutoScheduled():
+		case r.GetExpectedStartTime().AsTime().Minute()%5 == 0:
+			onGrid++
+		case r.GetId() != claimedID:
+			t.Fatalf("run of the old schedule at %s survived", r.GetExpectedStartTime().AsTime())
+		}
+	}
+	if onGrid != 13 {
+		t.Fatalf("%d auto-scheduled runs on the new grid, want 13", onGrid)
+	}
+
+	// Pausing deletes them; a redeploy does not resume; resuming refills.
+	e.update(func(tx store.Tx) error { _, err := deployments.SetScheduleActive(tx, dep.GetId(), false); return err })
+	if n := len(e.runs(dep.GetId())); n != 2 {
+		t.Fatalf("%d runs after pause, want 2", n)
+	}
+	dep = e.upsert(cron("*/5 * * * *"))
+	if dep.GetIsScheduleActive() {
+		t.Fatal("a redeploy re-activated a paused schedule")
+	}
+	if got := e.pass(s); got.Created != 0 {
+		t.Fatalf("paused schedule created %d runs", got.Created)
+	}
+	e.update(func(tx store.Tx) error { _, err := deployments.SetScheduleActive(tx, dep.GetId(), true); return err })
+	if got := e.pass(s); got.Created < 12 {
+		t.Fatalf("resumed schedule created %d runs, want 12 or 13", got.Created)
+	}
+
+	e.update(func(tx store.Tx) error { _, err := deployments.Delete(tx, dep.GetId()); return err })
+	kept("after delete")
+	if n := len(e.runs(dep.GetId())); n != 2 {
+		t.Fatalf("%d runs after delete, want 2", n)
+	}
+}
+
+func TestScheduler_IntervalAnchorAndBackfill(t *testing.T) {
+	e := newEnv(t, t0)
+	every := func(d time.Duration) *orionv1.Schedule {
+		return &orionv1.Schedule{Kind: &orionv1.Schedule_Interval{Interval: &orionv1.IntervalSchedule{Interval: durationpb.New(d)}}}
+	}
+	dep := e.upsert(every(time.Hour))
+	anchor := dep.GetSchedule().GetInterval().GetAnchorDate().AsTime()
+	if !anchor.Equal(t0) {
+		t.Fatalf("anchor = %s, want creation time %s", anchor, t0)
+	}
+	e.pass(e.scheduler())
+	e.clock.Advance(17 * time.Minute)
+	if got := e.upsert(every(time.Hour)); !got.GetSchedule().GetInterval().GetAnchorDate().AsTime().Equal(t0) || got.GetScheduleWatermark() == nil {
+		t.Fatalf("redeploy changed the anchor or lost the watermark: %v", got.GetSchedule())
+	}
+	if got := e.upsert(every(2 * time.Hour)); !got.GetSchedule().GetInterval().GetAnchorDate().AsTime().Equal(e.clock.Now()) {
+		t.Fatalf("a new interval kept the old anchor: %v", got.GetSchedule())
+	}
+
+	// Backfill the previous day; the second time creates nothing.
+	for i, want := range []int{12, 0} {
+		var created, existing int
+		e.update(func(tx store.Tx) (err error) {
+			created, existing, err = scheduler.Backfill(tx, dep.GetId(), t0.Add(-24*time.Hour), t0.Add(-time.Minute))
+			return err
+		})
+		if created != want || created+existing != 12 {
+			t.Fatalf("backfill %d: created %d existing %d, want %d created of 12", i, created, existing, want)
+		}
+	}
+	checkUnique(t, e.runs(dep.GetId()))
+}
