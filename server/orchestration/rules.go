@@ -72,6 +72,7 @@ var rules = []rule{
 	{"prevent_transitions_from_terminal_states", preventFromTerminal},
 	{"prevent_pending_transitions", preventPendingTransitions},
 	{"enforce_cancelling_to_cancelled", enforceCancellingToCancelled},
+	{"cancel_without_infrastructure", cancelWithoutInfrastructure},
 	{"wait_for_scheduled_time", waitForScheduledTime},
 	{"retry_failed_flows", retryFailedFlows},
 	{"rename_reruns", renameReruns},
@@ -133,6 +134,26 @@ func enforceCancellingToCancelled(in Input, p *orionv1.State) (Decision, bool) {
 		return Decision{}, false
 	}
 	return Decision{Status: Abort, Reason: "This run is being cancelled; it may only become Cancelled."}, true
+}
+
+// cancelWithoutInfrastructure sends a CANCELLING proposal for a run that
+// has nothing to stop (not claimed, or claimed but not started) straight to
+// CANCELLED: no agent would ever finish the cancellation.
+func cancelWithoutInfrastructure(in Input, p *orionv1.State) (Decision, bool) {
+	if p.GetType() != Cancelling {
+		return Decision{}, false
+	}
+	switch initialType(in) {
+	case Running:
+		return Decision{}, false
+	case Pending:
+		if in.Run.GetInfrastructurePid() != "" {
+			return Decision{}, false
+		}
+	}
+	s := cloneState(p)
+	s.Type, s.Name = Cancelled, DefaultName(Cancelled)
+	return Decision{Status: Reject, State: s, Reason: "The run has no infrastructure to stop; it is cancelled at once."}, true
 }
 
 // waitForScheduledTime lets agents claim early (prefetch) but never start

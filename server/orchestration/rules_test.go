@@ -55,6 +55,8 @@ func TestEvaluate_Table(t *testing.T) {
 		{"cancelling to completed (really finished)", runIn(Cancelling, "Cancelling"), Completed, false, Accept, "Completed", Completed},
 		{"running to completed", runIn(Running, "Running"), Completed, false, Accept, "Completed", Completed},
 		{"running to failed without retries", runIn(Running, "Running"), Failed, false, Accept, "Failed", Failed},
+		{"cancelling a scheduled run cancels it at once", runIn(Scheduled, "Scheduled"), Cancelling, false, Reject, "Cancelled", Cancelled},
+		{"cancelling a running run", runIn(Running, "Running"), Cancelling, false, Accept, "Cancelling", Cancelling},
 		{"new run may start scheduled", runIn(0, ""), Scheduled, false, Accept, "Scheduled", Scheduled},
 	}
 	waitRun := runIn(Pending, "Pending")
