@@ -44,6 +44,9 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 		// retried claim by its stored answer).
 		if run.GetState().GetType() == orchestration.Scheduled {
 			reason, err := admit(tx, run)
+			if err == nil && reason == "" {
+				reason, err = agentFull(tx, agent)
+			}
 			if err != nil {
 				return err
 			}

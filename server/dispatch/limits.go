@@ -109,3 +109,27 @@ func admit(tx store.Tx, run *orionv1.FlowRun) (string, error) {
 	}
 	return a.refuse(run, counts), nil
 }
+
+// agentFull returns why agent may not claim another run ("" when it may):
+// it already holds its --limit of runs.
+func agentFull(tx store.Tx, agent *orionv1.Agent) (string, error) {
+	if agent.GetLimit() <= 0 {
+		return "", nil
+	}
+	var held int32
+	for _, t := range heldTypes {
+		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
+			if r.GetAgentId() == agent.GetId() {
+				held++
+			}
+			return true
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if held >= agent.GetLimit() {
+		return fmt.Sprintf("Agent '%s' already holds %d runs, its limit.", agent.GetName(), held), nil
+	}
+	return "", nil
+}

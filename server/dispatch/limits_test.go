@@ -1,12 +1,14 @@
 package dispatch
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/orchestration"
 )
@@ -142,5 +144,21 @@ func TestPausedZeroLimitAndTags(t *testing.T) {
 	check("tags", orchestration.Abort, orchestration.Accept, "lacks")
 	if h.get(plain).GetState().GetType() != orchestration.Scheduled {
 		t.Fatal("a refused run must stay SCHEDULED")
+	}
+}
+
+// An agent registered with --limit N never holds more than N runs.
+func TestAgentLimit(t *testing.T) {
+	h := newHarness(t, Config{})
+	dep := h.deployment("d", "q", nil, 0)
+	a, b := h.run(dep, t0), h.run(dep, t0)
+	resp, err := h.d.Register(context.Background(), &agentv1.RegisterAgentRequest{Name: "small", WorkQueues: []string{"q"}, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := resp.GetAgentId()
+	h.mustStart(agent, a)
+	if res := h.claim(agent, b).GetResult(); res.GetStatus() != orchestration.Abort || !strings.Contains(res.GetReason(), "limit") {
+		t.Fatalf("second claim: %v %q", res.GetStatus(), res.GetReason())
 	}
 }
