@@ -38,6 +38,10 @@ type Extensions struct {
 	// Execute runs a deployment's flow locally. When nil, `orion deployment
 	// execute` fails with a clear message.
 	Execute ExecuteFunc
+	// PreviewSchedule computes schedule dates for `orion schedule preview`
+	// and `orion deployment preview`. When nil, both fail with a clear
+	// message.
+	PreviewSchedule PreviewFunc
 }
 
 // apiURLFlag is the name of the persistent flag that selects the server.
@@ -115,6 +119,7 @@ func newRootCommand(m *meta) *cobra.Command {
 	root.AddCommand(newDeploymentCommand(m), newFlowRunCommand(m), newWorkQueueCommand(m))
 	root.AddCommand(m.ext.Commands...)
 	addAgentCommands(m, root)
+	addScheduleCommands(m, root)
 	return root
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orion-run/orion/agent/runner/process"
 	"github.com/orion-run/orion/client/cli"
+	"github.com/orion-run/orion/server/scheduler"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -18,8 +19,9 @@ func main() {
 	// subprocess runner; it never returns from here.
 	process.ShimMain()
 	root := cli.NewRootCommand(cli.Extensions{
-		Commands: []*cobra.Command{serverCommand(), agentCommand()},
-		Execute:  executeLocally,
+		Commands:        []*cobra.Command{serverCommand(), agentCommand()},
+		Execute:         executeLocally,
+		PreviewSchedule: scheduler.Dates,
 	})
 	root.Version = version
 	os.Exit(cli.Main(root))
