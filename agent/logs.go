@@ -33,7 +33,8 @@ const (
 	// flow's output.
 	logBufferLines = 10000
 	logBufferBytes = 8 << 20
-	// logAttempts is how many times a batch is tried before it is dropped.
+	// logAttempts is how many times a batch the server fails with an
+	// internal error is tried before it is dropped.
 	logAttempts = 3
 )
 
@@ -191,14 +192,26 @@ func (s *logShipper) flush(ctx context.Context) {
 }
 
 // send ships one batch, retrying retryable failures a few times.
+//
+// While the server is unreachable (a transient error) the batch is retried
+// until ctx ends rather than dropped: the flow's output waits in its files
+// meanwhile (the runner reads on only once sync returns), so a server
+// restart loses no log line.
 func (s *logShipper) send(ctx context.Context, batch []*orionv1.Log) error {
-	bo := newBackoff(100*time.Millisecond, time.Second)
-	for attempt := 1; ; attempt++ {
+	bo := newBackoff(100*time.Millisecond, 2*time.Second)
+	serverErrors := 0
+	for {
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 		_, err := s.logs.CreateLogs(rctx, &orionv1.CreateLogsRequest{Logs: batch})
 		cancel()
-		if err == nil || !retryable(err) || attempt == logAttempts {
+		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
+		}
+		if !transient(err) {
+			serverErrors++
+			if serverErrors == logAttempts {
+				return err
+			}
 		}
 		select {
 		case <-s.after(bo.next()):
