@@ -31,9 +31,9 @@ type Input struct {
 	Proposed *orionv1.State
 	// Now is the decision time.
 	Now time.Time
-	// Force bypasses every rule. It is meant for administrators only; until
-	// authentication lands (a later issue) the API accepts it from any
-	// caller, and this flag is the one seam where a role check will go.
+	// Force bypasses every rule. It is for administrators only: the rules
+	// trust it, and the SetFlowRunState handler (server/rpc) is the one
+	// place that checks the caller may set it.
 	Force bool
 	// ManualRetry marks an explicit retry request (RetryFlowRun): the one
 	// exception to "a terminal run cannot move".
