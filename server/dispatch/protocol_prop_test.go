@@ -34,7 +34,8 @@ type protocolModel struct {
 
 // The claim/lease protocol against a real bbolt store, under random
 // interleavings of claims, fresh and stale reports, heartbeats, lost
-// streams, lease expiries (fake clock), sweeps and cancels.
+// streams, lease expiries (fake clock), sweeps, cancels and server restarts
+// (a new store handle and dispatcher on the same file).
 func TestProtocolProperties(t *testing.T) {
 	base := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
@@ -52,6 +53,7 @@ func TestProtocolProperties(t *testing.T) {
 			"lose":      m.lose,
 			"tick":      m.tick,
 			"cancel":    m.cancel,
+			"restart":   func(*rapid.T) { h.restart() },
 			"":          m.check,
 		})
 		m.drain(rt)
@@ -209,6 +211,18 @@ func (m *protocolModel) drain(t *rapid.T) {
 		r := m.h.get(id)
 		if st := r.GetState().GetType(); !orchestration.IsTerminal(st) && st != orchestration.Scheduled {
 			t.Fatalf("run %s left %s", id, r.GetState().GetName())
+		}
+		// PENDING is entered exactly once per granted claim epoch.
+		var states []*orionv1.State
+		m.h.update(func(tx store.Tx) (err error) { states, err = tx.States(id); return err })
+		pending := 0
+		for _, s := range states {
+			if s.GetType() == orchestration.Pending {
+				pending++
+			}
+		}
+		if pending != len(m.granted[id]) {
+			t.Fatalf("run %s entered PENDING %d times for %d granted claims", id, pending, len(m.granted[id]))
 		}
 	}
 }
