@@ -64,6 +64,15 @@ func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 			a.reattach(log, rec, h, rn, hd)
 			return
 		}
+		if rec.HandleID == "" && a.stillPending(log, rec) {
+			// Claimed but never started (a flow starts only once RUNNING
+			// was accepted): let the lease lapse so the server puts the
+			// run back in the queue, rather than crash a run that never
+			// ran.
+			log.Info("leftover run never started; leaving it to be re-queued when its lease lapses")
+			a.forget(log, rec)
+			return
+		}
 	}
 	var p *orionv1.StateProposal
 	if rec.PendingState != nil {
@@ -87,6 +96,20 @@ func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 		log.Info("leftover run reported", "state", p.GetType().String(), "message", p.GetMessage(), "error", err)
 	}
 	a.forget(log, rec)
+}
+
+// stillPending reports whether the server has the run PENDING under the
+// record's lease, i.e. claimed by the previous process but never started.
+func (a *Agent) stillPending(log hclog.Logger, rec localstate.Run) bool {
+	ctx, cancel := context.WithTimeout(a.life, rpcTimeout)
+	defer cancel()
+	resp, err := a.client.FlowRuns.GetFlowRun(ctx, &orionv1.GetFlowRunRequest{Id: rec.FlowRunID})
+	if err != nil {
+		log.Debug("cannot read the leftover run's state", "error", err)
+		return false
+	}
+	run := resp.GetFlowRun()
+	return run.GetState().GetType() == orionv1.StateType_STATE_TYPE_PENDING && run.GetLeaseEpoch() == rec.Epoch
 }
 
 // findLeftover returns the runner and handle of a leftover run's

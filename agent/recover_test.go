@@ -285,3 +285,37 @@ func TestAgent_ExplicitNameTakenFails(t *testing.T) {
 		t.Fatal("Run succeeded with a locked state file")
 	}
 }
+
+// TestAgent_LeftoverNeverStartedIsRequeued: a run the previous process
+// claimed but never started (the server still has it PENDING) is not
+// reported CRASHED; the agent stops renewing its lease so the server puts
+// it back in the queue.
+func TestAgent_LeftoverNeverStartedIsRequeued(t *testing.T) {
+	e := newEnv(t, nil)
+	seedLeftovers(t, e, localstate.Run{FlowRunID: "run-claimed", Epoch: 9, Started: time.Now()})
+	e.f.setRun("run-claimed", func(fr *orionv1.FlowRun) {
+		fr.State = &orionv1.State{Type: orionv1.StateType_STATE_TYPE_PENDING}
+	})
+	e.start()
+	// Heartbeats stop carrying the run once the agent let it go.
+	e.f.await(t, "a heartbeat without the run", func(evs []event) bool {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].kind == "heartbeat" {
+				return len(evs[i].req.(*agentv1.HeartbeatRequest).GetRuns()) == 0
+			}
+		}
+		return false
+	})
+	e.stop()
+	if rs := reports(e.f.snapshot(), "run-claimed"); len(rs) != 0 {
+		t.Fatalf("a never-started leftover was reported: %v", rs)
+	}
+	st, err := localstate.Open(localstate.Path(e.cfg.Home, "test-agent"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if runs, _ := st.Runs(); len(runs) != 0 {
+		t.Fatalf("records left: %+v", runs)
+	}
+}
