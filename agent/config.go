@@ -112,7 +112,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("grace periods and timeouts must not be negative"))
 	}
 	if c.APIURL != "" {
-		if _, err := client.Target(c.APIURL); err != nil {
+		if _, _, err := client.Target(c.APIURL); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -10,6 +10,8 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
@@ -49,11 +52,15 @@ type Client struct {
 	FlowRuns    orionv1.FlowRunServiceClient
 	Logs        orionv1.LogServiceClient
 	WorkQueues  orionv1.WorkQueueServiceClient
+	Tokens      orionv1.TokenServiceClient
 	Agent       agentv1.AgentServiceClient
 }
 
 type options struct {
-	dialOpts []grpc.DialOption
+	dialOpts  []grpc.DialOption
+	token     string
+	tokenSet  bool
+	tlsConfig *tls.Config
 }
 
 // Option configures Dial.
@@ -63,6 +70,27 @@ type Option func(*options)
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
 }
+
+// WithToken sends token as "authorization: Bearer <token>" on every call.
+// Without it, Dial uses ORION_API_KEY when set.
+func WithToken(token string) Option {
+	return func(o *options) { o.token, o.tokenSet = token, true }
+}
+
+// WithTLSConfig sets the TLS configuration for https:// URLs. Without it,
+// Dial trusts the system roots plus ORION_TLS_CA (a PEM file) and presents
+// ORION_TLS_CERT/ORION_TLS_KEY as a client certificate when both are set.
+func WithTLSConfig(c *tls.Config) Option {
+	return func(o *options) { o.tlsConfig = c }
+}
+
+// Environment variables read by Dial.
+const (
+	EnvAPIKey  = "ORION_API_KEY"
+	EnvTLSCA   = "ORION_TLS_CA"
+	EnvTLSCert = "ORION_TLS_CERT"
+	EnvTLSKey  = "ORION_TLS_KEY"
+)
 
 // APIURL returns the server URL to use: the flag value when set, else
 // ORION_API_URL, else DefaultAPIURL.
@@ -76,27 +104,33 @@ func APIURL(flag string) string {
 	return DefaultAPIURL
 }
 
-// Target turns an API URL ("http://host:port", optionally with a path such
-// as "/api") into a gRPC dial target "host:port".
-func Target(apiURL string) (string, error) {
+// Target turns an API URL ("http://host:port" or "https://host:port",
+// optionally with a path such as "/api") into a gRPC dial target "host:port"
+// and whether the connection uses TLS.
+func Target(apiURL string) (target string, useTLS bool, err error) {
 	if !strings.Contains(apiURL, "://") {
 		apiURL = "http://" + apiURL
 	}
 	u, err := url.Parse(apiURL)
 	if err != nil {
-		return "", fmt.Errorf("invalid API URL %q: %v (expected http://HOST:PORT)", apiURL, err)
+		return "", false, fmt.Errorf("invalid API URL %q: %v (expected http://HOST:PORT)", apiURL, err)
 	}
-	if u.Scheme != "http" {
-		return "", fmt.Errorf("invalid API URL %q: scheme %q is not supported yet (use http://HOST:PORT)", apiURL, u.Scheme)
+	port := "80"
+	switch u.Scheme {
+	case "http":
+	case "https":
+		useTLS, port = true, "443"
+	default:
+		return "", false, fmt.Errorf("invalid API URL %q: scheme %q is not supported (use http:// or https://)", apiURL, u.Scheme)
 	}
 	host := u.Host
 	if host == "" {
-		return "", fmt.Errorf("invalid API URL %q: no host (expected http://HOST:PORT)", apiURL)
+		return "", false, fmt.Errorf("invalid API URL %q: no host (expected http://HOST:PORT)", apiURL)
 	}
 	if _, _, err := net.SplitHostPort(host); err != nil {
-		host = net.JoinHostPort(host, "80")
+		host = net.JoinHostPort(host, port)
 	}
-	return host, nil
+	return host, useTLS, nil
 }
 
 // Dial connects to the server at apiURL (see APIURL). The connection is made
@@ -106,12 +140,28 @@ func Dial(apiURL string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	target, err := Target(apiURL)
+	target, useTLS, err := Target(apiURL)
 	if err != nil {
 		return nil, err
 	}
+	creds := insecure.NewCredentials()
+	if useTLS {
+		tc := o.tlsConfig
+		if tc == nil {
+			if tc, err = TLSConfigFromEnv(); err != nil {
+				return nil, err
+			}
+		}
+		creds = credentials.NewTLS(tc)
+	}
+	if !o.tokenSet {
+		o.token = os.Getenv(EnvAPIKey)
+	}
+	if o.token != "" {
+		o.dialOpts = append(o.dialOpts, grpc.WithPerRPCCredentials(bearer{token: o.token, requireTLS: false}))
+	}
 	dialOpts := append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(MaxMessageSize),
 			grpc.MaxCallSendMsgSize(MaxMessageSize),
@@ -134,6 +184,7 @@ func Dial(apiURL string, opts ...Option) (*Client, error) {
 		FlowRuns:    orionv1.NewFlowRunServiceClient(conn),
 		Logs:        orionv1.NewLogServiceClient(conn),
 		WorkQueues:  orionv1.NewWorkQueueServiceClient(conn),
+		Tokens:      orionv1.NewTokenServiceClient(conn),
 		Agent:       agentv1.NewAgentServiceClient(conn),
 	}, nil
 }
@@ -205,3 +256,48 @@ func Home() string {
 	}
 	return ".orion"
 }
+
+// TLSConfigFromEnv builds a client TLS configuration: system roots plus
+// ORION_TLS_CA, and the client certificate ORION_TLS_CERT/ORION_TLS_KEY.
+func TLSConfigFromEnv() (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca := os.Getenv(EnvTLSCA); ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", EnvTLSCA, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s=%s holds no PEM certificate", EnvTLSCA, ca)
+		}
+		tc.RootCAs = pool
+	}
+	cert, key := os.Getenv(EnvTLSCert), os.Getenv(EnvTLSKey)
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("set both %s and %s for a client certificate, or neither", EnvTLSCert, EnvTLSKey)
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %v", EnvTLSCert, EnvTLSKey, err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
+// bearer sends an API token with every call. Tokens may travel over
+// plain connections (a loopback server); use https:// elsewhere.
+type bearer struct {
+	token      string
+	requireTLS bool
+}
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.token}, nil
+}
+
+func (b bearer) RequireTransportSecurity() bool { return b.requireTLS }

@@ -10,19 +10,24 @@ import (
 )
 
 func TestTarget(t *testing.T) {
-	tests := map[string]string{
-		"http://127.0.0.1:4200":     "127.0.0.1:4200",
-		"http://localhost:4200/api": "localhost:4200",
-		"127.0.0.1:9000":            "127.0.0.1:9000",
-		"http://orion":              "orion:80",
+	tests := map[string]struct {
+		target string
+		tls    bool
+	}{
+		"http://127.0.0.1:4200":     {"127.0.0.1:4200", false},
+		"http://localhost:4200/api": {"localhost:4200", false},
+		"127.0.0.1:9000":            {"127.0.0.1:9000", false},
+		"http://orion":              {"orion:80", false},
+		"https://orion":             {"orion:443", true},
+		"https://orion:4200":        {"orion:4200", true},
 	}
 	for in, want := range tests {
-		if got, err := Target(in); err != nil || got != want {
-			t.Errorf("Target(%q) = %q, %v; want %q", in, got, err, want)
+		if got, useTLS, err := Target(in); err != nil || got != want.target || useTLS != want.tls {
+			t.Errorf("Target(%q) = %q, %v, %v; want %v", in, got, useTLS, err, want)
 		}
 	}
 	for _, bad := range []string{"ftp://x:1", "http://"} {
-		if _, err := Target(bad); err == nil {
+		if _, _, err := Target(bad); err == nil {
 			t.Errorf("Target(%q) accepted", bad)
 		}
 	}

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -15,12 +16,14 @@ import (
 	"github.com/soheilhy/cmux"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/config"
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/gateway"
@@ -43,6 +46,8 @@ type Server struct {
 	disp  *dispatch.Dispatcher
 	lis   net.Listener
 	met   *metrics.Metrics
+	auth  *auth.Authenticator
+	tls   *tls.Config
 }
 
 // New opens the store (failing fast when another server holds it) and binds
@@ -57,6 +62,20 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	authn, err := auth.New(st, auth.Options{Require: cfg.RequireAuth, AgentCertRequired: cfg.TLSClientCA != ""}, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if !cfg.IsLoopback() && !authn.Enabled() && !cfg.Insecure {
+		st.Close()
+		return nil, fmt.Errorf("refusing to serve %s without authentication: create a token first (orion token create --scope admin on a loopback server) or pass --insecure", cfg.Addr())
+	}
+	tlsCfg, err := serverTLS(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	lis, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		st.Close()
@@ -68,14 +87,19 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 		LateAfter:         cfg.LateAfter,
 		Logger:            log,
 	})
-	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis, met: met}, nil
+	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis, met: met, auth: authn, tls: tlsCfg}, nil
 }
 
 // Addr is the address the server listens on (useful with port 0).
 func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
 // URL is the API URL clients use to reach the server.
-func (s *Server) URL() string { return "http://" + s.lis.Addr().String() }
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "https://" + s.lis.Addr().String()
+	}
+	return "http://" + s.lis.Addr().String()
+}
 
 // Store returns the server's store.
 func (s *Server) Store() store.Store { return s.store }
@@ -84,15 +108,19 @@ func (s *Server) Store() store.Store { return s.store }
 // shuts down gracefully and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.store.Close()
-	grpcServer := grpc.NewServer(
+	grpcOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(s.met.GRPC.UnaryServerInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
-		grpc.ChainStreamInterceptor(s.met.GRPC.StreamServerInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.ChainUnaryInterceptor(s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
+		grpc.ChainStreamInterceptor(s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
-	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Logger: s.log.Named("rpc")}
+	}
+	if s.tls != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(terminatedTLS{}))
+	}
+	grpcServer := grpc.NewServer(grpcOpts...)
+	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Auth: s.auth, Logger: s.log.Named("rpc")}
 	svc.Register(grpcServer)
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthSrv)
@@ -100,7 +128,11 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	gctx, cancelGateway := context.WithCancel(context.Background())
 	defer cancelGateway()
-	handler, err := gateway.New(gctx, s.lis.Addr().String(), func(ctx context.Context) error {
+	creds := insecure.NewCredentials()
+	if s.tls != nil {
+		creds = gatewayCreds(s.tls)
+	}
+	handler, err := gateway.New(gctx, s.lis.Addr().String(), creds, func(ctx context.Context) error {
 		return s.store.View(ctx, func(store.Tx) error { return nil })
 	})
 	if err != nil {
@@ -112,8 +144,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	mux.HandleFunc("GET /api/admin/backup", s.serveBackup)
 	mux.Handle("/", handler)
 	httpServer := &http.Server{Handler: s.met.WrapHTTP(mux), ReadHeaderTimeout: 10 * time.Second}
+	lis := s.lis
+	if s.tls != nil {
+		// TLS is terminated before the gRPC/HTTP split; HTTP clients
+		// negotiate HTTP/1.1 (see serverTLS).
+		lis = tls.NewListener(s.lis, s.tls)
+	}
 
-	m := cmux.New(s.lis)
+	m := cmux.New(lis)
 	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	httpL := m.Match(cmux.Any())
 
@@ -184,6 +222,10 @@ func runsInState(st *bolt.Store) map[orionv1.StateType]int {
 // serveBackup streams a consistent copy of the store taken in one read
 // transaction while the server keeps serving (`orion server backup`).
 func (s *Server) serveBackup(w http.ResponseWriter, r *http.Request) {
+	if code, msg := s.auth.RequireAdmin(r.Context(), r.Header.Get("Authorization")); code != 0 {
+		http.Error(w, msg, code)
+		return
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="orion.db"`)
 	n, err := s.store.Backup(w)

@@ -23,6 +23,8 @@ func serverStartCommand() *cobra.Command {
 	var (
 		host, logLevel, logFormat, restore string
 		port                               int
+		insecureOK, requireAuth            bool
+		tlsCert, tlsKey, tlsClientCA       string
 	)
 	cmd := &cobra.Command{
 		Use:   "start",
@@ -52,6 +54,9 @@ func serverStartCommand() *cobra.Command {
 					return fmt.Errorf("--log-format %q is not text or json", logFormat)
 				}
 			}
+			cfg.Insecure = insecureOK
+			cfg.RequireAuth = requireAuth
+			cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = tlsCert, tlsKey, tlsClientCA
 			if restore != "" {
 				if err := cfg.Validate(); err != nil {
 					return err
@@ -81,6 +86,11 @@ func serverStartCommand() *cobra.Command {
 	cmd.Flags().IntVar(&port, "port", def.Port, "port for gRPC and HTTP/JSON (ORION_SERVER_PORT)")
 	cmd.Flags().StringVar(&logLevel, "log-level", def.LogLevel, "trace, debug, info, warn or error (ORION_LOG_LEVEL)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "text or json (ORION_LOG_FORMAT)")
+	cmd.Flags().BoolVar(&insecureOK, "insecure", false, "allow serving a non-loopback address without authentication")
+	cmd.Flags().BoolVar(&requireAuth, "require-auth", false, "require an API token even before any token exists")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve TLS with this certificate (PEM)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	cmd.Flags().StringVar(&tlsClientCA, "tls-client-ca", "", "verify client certificates with this CA; agents must present one")
 	cmd.Flags().StringVar(&restore, "restore", "", "replace the store with this backup (verified first; the old store is kept beside it) before starting")
 	return cmd
 }

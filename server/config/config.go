@@ -32,6 +32,15 @@ type Config struct {
 	LateAfter time.Duration
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// Security. Auth is on when a token exists or RequireAuth is set; a
+	// server on a non-loopback address refuses to start without auth unless
+	// Insecure. TLSCert/TLSKey serve TLS; TLSClientCA verifies client
+	// certificates when given (agents then must present one).
+	RequireAuth bool
+	Insecure    bool
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
 	// Scheduler: the longest time between two passes, and how far ahead it
 	// keeps each active schedule's runs (at least SchedulerMinRuns runs and
 	// SchedulerMinTime ahead, at most SchedulerMaxRuns and SchedulerMaxTime).
@@ -120,6 +129,12 @@ func (c *Config) Validate() error {
 	if c.Host == "" {
 		return fmt.Errorf("--host is empty: use an address such as 127.0.0.1")
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		return fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")
+	}
 	if c.Home == "" {
 		return fmt.Errorf("ORION_HOME is empty: set it to a folder for Orion's data")
 	}
@@ -142,3 +157,12 @@ func (c *Config) Validate() error {
 
 // Addr is the listen address.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// IsLoopback reports whether the server listens on a loopback address only.
+func (c Config) IsLoopback() bool {
+	if c.Host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(c.Host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -22,21 +22,22 @@ import (
 type HealthFunc func(ctx context.Context) error
 
 // New returns the HTTP handler. grpcAddr is the address of the server's own
-// gRPC listener.
-func New(ctx context.Context, grpcAddr string, health HealthFunc) (http.Handler, error) {
+// gRPC listener and creds the credentials to dial it with.
+func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials, health HealthFunc) (http.Handler, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 	)
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
 		orionv1.RegisterFlowServiceHandlerFromEndpoint,
 		orionv1.RegisterDeploymentServiceHandlerFromEndpoint,
 		orionv1.RegisterFlowRunServiceHandlerFromEndpoint,
 		orionv1.RegisterLogServiceHandlerFromEndpoint,
 		orionv1.RegisterWorkQueueServiceHandlerFromEndpoint,
+		orionv1.RegisterTokenServiceHandlerFromEndpoint,
 	} {
 		if err := register(ctx, gw, grpcAddr, opts); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/runs"
@@ -87,6 +88,11 @@ func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlow
 func (s *flowRunService) SetFlowRunState(ctx context.Context, req *orionv1.SetFlowRunStateRequest) (*orionv1.SetFlowRunStateResponse, error) {
 	if req.GetFlowRunId() == "" {
 		return nil, store.Invalidf("flow_run_id is required")
+	}
+	if req.GetForce() {
+		if err := auth.RequireAdminScope(ctx, "force"); err != nil {
+			return nil, err
+		}
 	}
 	resp := &orionv1.SetFlowRunStateResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {

@@ -9,6 +9,7 @@ import (
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/store"
 )
@@ -23,6 +24,7 @@ const (
 type Services struct {
 	Store      store.Store
 	Dispatcher *dispatch.Dispatcher
+	Auth       *auth.Authenticator
 	Logger     hclog.Logger
 }
 
@@ -34,6 +36,7 @@ func (svc *Services) Register(s *grpc.Server) {
 	orionv1.RegisterLogServiceServer(s, &logService{svc: svc})
 	orionv1.RegisterWorkQueueServiceServer(s, &workQueueService{svc: svc})
 	agentv1.RegisterAgentServiceServer(s, &agentService{svc: svc})
+	orionv1.RegisterTokenServiceServer(s, &tokenService{svc: svc})
 }
 
 // pageSize validates a requested page size.

@@ -129,6 +129,19 @@ type Tx interface {
 	PutAgent(a *orionv1.Agent) error
 	DeleteAgent(id string) error
 	ListAgents() ([]*orionv1.Agent, error)
+
+	// API tokens, keyed by their public id. Only a hash of the secret is kept.
+	Token(id string) (*Token, error)
+	PutToken(t *Token) error
+	DeleteToken(id string) error
+	ListTokens() ([]*Token, error)
+}
+
+// Token is a stored API token: its description and the SHA-256 of its
+// secret (never the secret itself).
+type Token struct {
+	Meta       *orionv1.ApiToken
+	SecretHash []byte
 }
 
 // FlowSource is a stored flow script.

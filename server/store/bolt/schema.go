@@ -38,13 +38,14 @@ var (
 	bucketWorkQueues        = []byte("work_queues")
 	bucketWorkQueuesByName  = []byte("idx_work_queues_by_name")
 	bucketAgents            = []byte("agents")
+	bucketTokens            = []byte("tokens")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
 		bucketDeployments, bucketDeploymentsByName,
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
 		bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
-		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents,
+		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens,
 	}
 )
 

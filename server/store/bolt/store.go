@@ -29,6 +29,7 @@
 //	work_queues               <queue_id> → orion.v1.WorkQueue
 //	idx_work_queues_by_name   <name>     → queue_id
 //	agents                    <agent_id> → orion.v1.Agent
+//	tokens                    <token_id> → sha256(secret) (32 bytes) ‖ orion.v1.ApiToken
 //
 // Records are deterministic proto encodings. Every index entry is written in
 // the same transaction as its record, and computed from the previously stored

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListDeployments", testListDeployments},
 		{"WorkQueues", testWorkQueues},
 		{"Agents", testAgents},
+		{"Tokens", testTokens},
 		{"ReturnedRecordsAreCopies", testReturnedRecordsAreCopies},
 		{"FlowRunCRUD", testFlowRunCRUD},
 		{"RunsByState", testRunsByState},
