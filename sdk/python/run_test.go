@@ -13,11 +13,13 @@ import (
 )
 
 // runPython runs a script with the installed runtime on PYTHONPATH and
-// returns its combined output; it fails the test on a non-zero exit.
+// returns its combined output; it fails the test on a non-zero exit. Flow
+// calls in the script are not tracked (ORION_TRACKING=0), so no server is
+// needed or touched.
 func runPython(t *testing.T, script string) string {
 	t.Helper()
 	cmd := exec.Command(Interpreter(), script)
-	cmd.Env = Env(runtimeDir(t), os.Environ())
+	cmd.Env = append(Env(runtimeDir(t), os.Environ()), "ORION_TRACKING=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", script, err, out)

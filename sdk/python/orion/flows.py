@@ -10,10 +10,11 @@ from orion._util import is_plain_json
 
 __all__ = ["Flow", "flow", "parameter_schema", "set_call_hook"]
 
-# Hook for direct calls of a flow object (``my_flow(x=1)`` in user code).
-# Today a call simply runs the function. Tracking such calls as flow runs
-# through the API is planned; that work installs a hook here with
-# ``set_call_hook(fn)``, where ``fn(flow, args, kwargs)`` returns the result.
+# Hook for direct calls of a flow object (``my_flow(x=1)`` in user code):
+# ``fn(flow, args, kwargs)`` returns the result. orion.tracking installs one
+# at the end of this module that records such calls as flow runs through the
+# API (see that module for when it applies); without a hook a call simply
+# runs the function.
 _call_hook = None
 
 # Keyword arguments Prefect's @flow accepts that Orion stores but ignores.
@@ -237,3 +238,12 @@ def _file_hash(path):
         return hashlib.md5(data, usedforsecurity=False).hexdigest()
     except (TypeError, ValueError):  # FIPS builds without MD5
         return hashlib.sha256(data).hexdigest()
+
+
+def _install_tracking():
+    from orion import tracking
+
+    tracking.install()
+
+
+_install_tracking()
