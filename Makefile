@@ -87,6 +87,15 @@ test: deps check-generate lint ## Everything CI runs: generated code check, lint
 	mkdir -p $(TMP)
 	$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee $(TMP)/test.log | scripts/test-summary
 
+.PHONY: test-fault
+test-fault: ## Fault tests with real processes: kill -9 of agents and the server, restarts, a network cut
+	$(GO) test -race -count=1 -v -run 'TestFault_' ./cmd/orion
+
+SOAK_CYCLES ?= 200
+.PHONY: soak
+soak: ## Random kill cycles (SOAK_CYCLES, default 200) with the history checker; prints the counts
+	ORION_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -race -count=1 -v -timeout=120m -run 'TestSoak_RandomKills' ./cmd/orion 2>&1 | grep -E 'soak|^(---|===|ok|FAIL|PASS)'
+
 .PHONY: test-short
 test-short: ## Unit tests only (skips the end-to-end tests)
 	$(GO) test -race -short ./...
