@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/orion-run/orion/infra"
 )
 
 // Well-known infrastructure types.
@@ -30,7 +32,27 @@ const (
 	// TypeNoop completes at once without running anything; it exists to
 	// measure the control plane alone.
 	TypeNoop = "noop"
+	// TypeDocker runs the flow in a Docker container.
+	TypeDocker = "docker"
+	// TypeKubernetes runs the flow as a Kubernetes Job.
+	TypeKubernetes = "kubernetes"
 )
+
+// Paths inside a container (docker, kubernetes) where container runners
+// put the run's files. The agent builds Spec.Command and Spec.Env with
+// these paths for container runners.
+const (
+	// ContainerWorkDir holds the contents of Spec.Dir (the flow script, the
+	// parameters file) and is the flow's working directory; it is writable.
+	ContainerWorkDir = "/orion/run"
+	// ContainerRuntimeDir holds the contents of Spec.RuntimeDir (Orion's
+	// Python runtime), read-only.
+	ContainerRuntimeDir = "/orion/runtime"
+)
+
+// IsContainer reports whether runners of type typ run the flow in a
+// container image, away from the agent's filesystem.
+func IsContainer(typ string) bool { return typ == TypeDocker || typ == TypeKubernetes }
 
 // Sentinel errors shared by all runners.
 var (
@@ -72,6 +94,29 @@ type Spec struct {
 	// after a restart). It returns once the lines are durable, for example
 	// shipped to the server, which keeps a restart from losing them.
 	Sync func()
+
+	// FlowRunName, FlowName, DeploymentID and DeploymentName describe the
+	// run for labels and names of its infrastructure (may be empty).
+	FlowRunName    string
+	FlowName       string
+	DeploymentID   string
+	DeploymentName string
+	// APIURL is the server URL the flow reaches (also in Env as
+	// ORION_API_URL); container runners may rewrite it so that it is
+	// reachable from inside the container.
+	APIURL string
+	// Infra is the run's validated infrastructure; each runner reads the
+	// section of its own type. The zero value means that type's defaults.
+	Infra infra.Config
+	// RuntimeDir is the host directory of Orion's unpacked Python runtime,
+	// set for Python flows. Subprocesses find it through PYTHONPATH in Env;
+	// container runners copy it to ContainerRuntimeDir.
+	RuntimeDir string
+	// Collect names files, relative to the working directory, that container
+	// runners copy back from ContainerWorkDir into Dir after the flow ended
+	// and before Wait returns (the Python result file). Runners that cannot
+	// say so in their docs; a missing file is not an error.
+	Collect []string
 }
 
 // Handle identifies started infrastructure. It is serializable: the agent
