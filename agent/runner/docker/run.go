@@ -1,0 +1,125 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/orion-run/orion/agent/runner"
+)
+
+// run is one container being supervised.
+type run struct {
+	handle     runner.Handle
+	data       handleData
+	autoRemove bool
+	collect    []string
+
+	done   chan struct{} // closed once the exit and all output were collected
+	result runner.ExitResult
+
+	ctx    context.Context // cancelled by release
+	cancel context.CancelFunc
+}
+
+func newRun(d handleData, autoRemove bool, collect []string) *run {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &run{handle: d.handle(), data: d, autoRemove: autoRemove, collect: collect,
+		done: make(chan struct{}), ctx: ctx, cancel: cancel}
+}
+
+func (p *run) release() { p.cancel() }
+
+// supervise follows the output until the container stopped, then records
+// its exit, collects files, removes the container (when asked) and closes
+// done. It ends early, recording nothing, when the run is released.
+func (p *run) supervise(cli *client.Client, ld *logDelivery, log hclog.Logger) {
+	defer close(p.done)
+	id := p.data.ContainerID
+	logsDone := make(chan error, 1)
+	go func() { logsDone <- p.follow(cli, ld) }()
+
+	var res runner.ExitResult
+	waitc, errc := cli.ContainerWait(p.ctx, id, container.WaitConditionNotRunning)
+	select {
+	case w := <-waitc:
+		res = runner.ExitResult{ExitCode: int(w.StatusCode)}
+		if w.Error != nil && w.Error.Message != "" {
+			res.Err = errors.New(w.Error.Message)
+		}
+	case err := <-errc:
+		if p.ctx.Err() != nil {
+			<-logsDone
+			p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
+			return
+		}
+		res = runner.ExitResult{ExitCode: -1, Err: fmt.Errorf("lost track of container %s: %s", p.data.Name, engineMessage(err))}
+		if cerrdefs.IsNotFound(err) {
+			res.Err = fmt.Errorf("container %s was removed before it was collected", p.data.Name)
+		}
+	}
+	// The log stream ends once the container stopped and the engine
+	// delivered everything it logged.
+	if err := <-logsDone; err != nil && p.ctx.Err() == nil {
+		log.Warn("container output ended with an error", "error", err)
+	}
+	if p.ctx.Err() != nil {
+		p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	if res.Err == nil {
+		if info, err := cli.ContainerInspect(ctx, id); err == nil && info.State != nil && info.State.OOMKilled {
+			res.Err = fmt.Errorf("the container was killed for exceeding its memory limit (OOMKilled, exit code %d)", res.ExitCode)
+		}
+	}
+	if err := collect(ctx, cli, id, p.data.Dir, p.collect); err != nil {
+		log.Warn("cannot collect the flow's files", "error", err)
+	}
+	if err := writeExit(p.data.Dir, res); err != nil {
+		log.Warn("cannot record the container's exit", "error", err)
+	}
+	if p.autoRemove {
+		if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			log.Warn("cannot remove the container", "error", engineMessage(err))
+		}
+	}
+	p.result = res
+}
+
+// follow delivers the container's output from the recorded position until
+// the stream ends.
+func (p *run) follow(cli *client.Client, ld *logDelivery) error {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true}
+	if ld.pos.Since != "" {
+		opts.Since = ld.pos.Since
+	}
+	rc, err := cli.ContainerLogs(p.ctx, p.data.ContainerID, opts)
+	if err != nil {
+		return fmt.Errorf("follow container output: %s", engineMessage(err))
+	}
+	defer rc.Close()
+	// Closing the stream is what interrupts a blocked read on release.
+	stop := context.AfterFunc(p.ctx, func() { _ = rc.Close() })
+	defer stop()
+	var mu sync.Mutex // StdCopy writes from this goroutine only; the lock documents it
+	out := &streamWriter{ld: ld, stream: "stdout", mu: &mu}
+	errw := &streamWriter{ld: ld, stream: "stderr", mu: &mu}
+	_, err = stdcopy.StdCopy(out, errw, rc)
+	out.flush()
+	errw.flush()
+	ld.record(true)
+	if p.ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
