@@ -264,7 +264,7 @@ func TestAgent_CrashedBeforeStart(t *testing.T) {
 	}{
 		{"missing binary", "run-1", commandDep("orion-no-such-binary"), true, "Process could not start: "},
 		{"missing flow file", "run-1", &orionv1.Deployment{Id: "dep-1", FlowName: "hello", FlowKind: orionv1.FlowKind_FLOW_KIND_PYTHON, FlowLocation: "/nonexistent/flows/hello.py"}, false, "/nonexistent/flows/hello.py"},
-		{"unknown infrastructure", "run-1", &orionv1.Deployment{Id: "dep-1", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Infrastructure: &orionv1.Infrastructure{Type: "docker"}}, false, `"docker"`},
+		{"unknown infrastructure", "run-1", &orionv1.Deployment{Id: "dep-1", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Infrastructure: &orionv1.Infrastructure{Type: "ecs"}}, false, `infrastructure.type: "ecs" is not supported`},
 		{"unsafe run id", "../../escape", commandDep("true"), false, "invalid flow run id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

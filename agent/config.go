@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/docker"
+	"github.com/orion-run/orion/agent/runner/kubernetes"
 	"github.com/orion-run/orion/agent/runner/process"
 	"github.com/orion-run/orion/client"
 )
@@ -81,11 +83,17 @@ type Config struct {
 	nameDefaulted bool
 }
 
-// DefaultRunners returns a registry with the built-in runners: "subprocess"
-// and "noop".
-func DefaultRunners() *runner.Registry {
+// DefaultRunners returns a registry with the built-in runners:
+// "subprocess", "docker", "kubernetes" and "noop". The container runners
+// connect to their engine or cluster on first use, so an agent on a machine
+// without Docker or a cluster starts fine and fails only those runs.
+func DefaultRunners() *runner.Registry { return defaultRunners(nil) }
+
+func defaultRunners(log hclog.Logger) *runner.Registry {
 	r := runner.NewRegistry()
 	r.Register(runner.TypeSubprocess, process.New())
+	r.Register(runner.TypeDocker, docker.New(docker.Config{Logger: log}))
+	r.Register(runner.TypeKubernetes, kubernetes.New(kubernetes.Config{Logger: log}))
 	r.Register(runner.TypeNoop, runner.Noop{})
 	return r
 }
@@ -142,7 +150,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = hclog.NewNullLogger()
 	}
 	if c.Runners == nil {
-		c.Runners = DefaultRunners()
+		c.Runners = defaultRunners(c.Logger)
 	}
 	if c.Env == nil {
 		c.Env = os.Environ()

@@ -115,12 +115,14 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 		return e.finish(ctx, j, ship, stoppedState(reason), "")
 	default:
 	}
-	prep.spec.Output = shipOutput(ship, j.echo)
+	if !prep.discardOutput {
+		prep.spec.Output = shipOutput(ship, j.echo)
+	}
 	prep.spec.Sync = ship.sync
 	h, err := prep.runner.Start(ctx, prep.spec)
 	if err != nil {
-		log.Error("flow run process could not start", "error", err)
-		return e.finish(ctx, j, ship, crashedState("Process could not start: "+err.Error()), "")
+		log.Error("flow run infrastructure could not start", "error", err)
+		return e.finish(ctx, j, ship, crashedState(startFailure(prep.spec.Infra.Type)+err.Error()), "")
 	}
 	if j.onStart != nil {
 		j.onStart(h)
@@ -138,6 +140,18 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 		}
 	}
 	return e.finish(ctx, j, ship, finalState(exit, reason, waitErr, py), h.ID)
+}
+
+// startFailure begins the CRASHED message of a run whose infrastructure
+// could not start.
+func startFailure(typ string) string {
+	switch typ {
+	case runner.TypeDocker:
+		return "Container could not start: "
+	case runner.TypeKubernetes:
+		return "Kubernetes Job could not start: "
+	}
+	return "Process could not start: "
 }
 
 // await waits for the infrastructure to exit, or stops it when the job is

@@ -19,6 +19,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/infra"
 	"github.com/orion-run/orion/sdk/python"
 )
 
@@ -40,6 +41,9 @@ type prepared struct {
 	spec   runner.Spec
 	// resultFile is where a Python run leaves its result ("" otherwise).
 	resultFile string
+	// discardOutput is set when the infrastructure has stream_output false:
+	// the flow's stdout and stderr are not shipped as logs.
+	discardOutput bool
 }
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
@@ -59,7 +63,11 @@ func (e *executor) workdir(flowRunID string, epoch int64) (string, error) {
 // start; their text names the cause for the CRASHED state.
 func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepared, error) {
 	run, dep := j.run, j.dep
-	typ, infraEnv := infrastructureOf(run, dep)
+	cfg, err := infra.Parse(infra.Merge(dep.GetInfrastructure(), run.GetInfrastructure()))
+	if err != nil {
+		return nil, err
+	}
+	typ := runner.Normalize(cfg.Type)
 	rn, err := e.runners.Get(typ)
 	if err != nil {
 		return nil, err
@@ -78,16 +86,40 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 	if err := os.WriteFile(paramsFile, params, 0o600); err != nil {
 		return nil, fmt.Errorf("write parameters: %w", err)
 	}
-	env := mergeEnv(e.baseEnv, infraEnv, map[string]string{
-		"ORION_API_URL":         e.apiURL,
-		"ORION_HOME":            e.home,
+	// A container runs in its image's environment with the run's files at
+	// fixed paths (runner.ContainerWorkDir); the agent's own environment
+	// and paths mean nothing there.
+	container := runner.IsContainer(typ)
+	base, home, dir := e.baseEnv, e.home, workdir
+	apiURL := e.apiURL
+	if container {
+		base, home, dir = nil, "", runner.ContainerWorkDir
+		if typ == runner.TypeKubernetes && cfg.Kubernetes.APIURL != "" {
+			apiURL = cfg.Kubernetes.APIURL
+		}
+	}
+	inDir := func(name string) string { return filepath.Join(dir, name) }
+	vars := map[string]string{
+		"ORION_API_URL":         apiURL,
 		"ORION_FLOW_RUN_ID":     run.GetId(),
 		"ORION_FLOW_RUN_NAME":   run.GetName(),
 		"ORION_DEPLOYMENT_ID":   dep.GetId(),
-		"ORION_PARAMETERS_FILE": paramsFile,
-	})
-	p := &prepared{runner: rn, spec: runner.Spec{FlowRunID: run.GetId(), Epoch: j.epoch, Dir: workdir}}
-	if runner.Normalize(typ) == runner.TypeNoop {
+		"ORION_PARAMETERS_FILE": inDir(parametersFileName),
+	}
+	if home != "" {
+		vars["ORION_HOME"] = home
+	}
+	env := mergeEnv(base, cfg.Env, vars)
+	if typ == runner.TypeSubprocess {
+		env = subprocessEnv(env, cfg.Subprocess)
+	}
+	p := &prepared{runner: rn, discardOutput: !cfg.StreamOutput, spec: runner.Spec{
+		FlowRunID: run.GetId(), Epoch: j.epoch, Dir: workdir,
+		FlowRunName: run.GetName(), FlowName: cmpOr(dep.GetFlowName(), run.GetFlowName()),
+		DeploymentID: dep.GetId(), DeploymentName: dep.GetName(),
+		APIURL: apiURL, Infra: cfg,
+	}}
+	if typ == runner.TypeNoop {
 		p.spec.Env = env
 		return p, nil
 	}
@@ -113,10 +145,105 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 			flowName = run.GetFlowName()
 		}
 		p.resultFile = filepath.Join(workdir, resultFileName)
-		p.spec.Command = python.RunCommand(flowFile, flowName, paramsFile, p.resultFile)
-		p.spec.Env = python.Env(runtimeDir, env)
+		p.spec.RuntimeDir = runtimeDir
+		if container {
+			// The flow file must travel with the working directory.
+			if filepath.Dir(flowFile) != workdir {
+				if flowFile, err = copyInto(flowFile, workdir); err != nil {
+					return nil, err
+				}
+			}
+			p.spec.Command = python.RunCommand(inDir(filepath.Base(flowFile)), flowName, inDir(parametersFileName), inDir(resultFileName))
+			p.spec.Command[0] = "python3" // the image's, not the agent's ORION_PYTHON
+			p.spec.Env = python.Env(runner.ContainerRuntimeDir, env)
+			p.spec.Collect = []string{resultFileName}
+		} else {
+			p.spec.Command = python.RunCommand(flowFile, flowName, paramsFile, p.resultFile)
+			p.spec.Env = python.Env(runtimeDir, env)
+		}
+		if typ == runner.TypeSubprocess {
+			p.spec.Command = subprocessCommand(p.spec.Command, cfg.Subprocess)
+		}
 	}
 	return p, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// copyInto copies a flow script that lives outside the working directory
+// (push_to_server false) into it, for container runners.
+func copyInto(path, dir string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read flow file: %w", err)
+	}
+	name := filepath.Base(path)
+	if strings.HasPrefix(name, ".orion-") {
+		name = defaultFlowFileName
+	}
+	dst := filepath.Join(dir, name)
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		return "", fmt.Errorf("copy flow file: %w", err)
+	}
+	return dst, nil
+}
+
+// subprocessEnv applies a virtualenv the way Prefect's SubprocessFlowRunner
+// did: its bin/ first on PATH, VIRTUAL_ENV set and PYTHONHOME removed.
+func subprocessEnv(env []string, cfg infra.Subprocess) []string {
+	if cfg.Virtualenv == "" {
+		return env
+	}
+	venv := expandHome(cfg.Virtualenv)
+	path := filepath.Join(venv, "bin")
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "PYTHONHOME", "VIRTUAL_ENV":
+			continue
+		case "PATH":
+			if v != "" {
+				path += string(os.PathListSeparator) + v
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "PATH="+path, "VIRTUAL_ENV="+venv)
+}
+
+// subprocessCommand runs a Python flow with the virtualenv's interpreter,
+// or any flow under `conda run` for a conda environment (a name, or a
+// prefix when it starts with / or ~).
+func subprocessCommand(argv []string, cfg infra.Subprocess) []string {
+	switch {
+	case cfg.Virtualenv != "" && argv[0] == python.Interpreter():
+		out := append([]string(nil), argv...)
+		out[0] = filepath.Join(expandHome(cfg.Virtualenv), "bin", "python")
+		return out
+	case cfg.Condaenv != "":
+		flag, env := "--name", cfg.Condaenv
+		if strings.HasPrefix(env, "/") || strings.HasPrefix(env, "~") {
+			flag, env = "--prefix", expandHome(env)
+		}
+		return append([]string{"conda", "run", flag, env, "--no-capture-output"}, argv...)
+	}
+	return argv
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
 }
 
 // kindOf treats an unspecified kind as COMMAND when a command is set, else
@@ -129,22 +256,6 @@ func kindOf(dep *orionv1.Deployment) orionv1.FlowKind {
 		return orionv1.FlowKind_FLOW_KIND_COMMAND
 	}
 	return orionv1.FlowKind_FLOW_KIND_PYTHON
-}
-
-// infrastructureOf merges the run's infrastructure over the deployment's.
-func infrastructureOf(run *orionv1.FlowRun, dep *orionv1.Deployment) (string, map[string]string) {
-	typ := run.GetInfrastructure().GetType()
-	if typ == "" {
-		typ = dep.GetInfrastructure().GetType()
-	}
-	env := make(map[string]string)
-	for k, v := range dep.GetInfrastructure().GetEnv() {
-		env[k] = v
-	}
-	for k, v := range run.GetInfrastructure().GetEnv() {
-		env[k] = v
-	}
-	return typ, env
 }
 
 // flowFile returns the script to run: the server's copy written into the

@@ -171,7 +171,7 @@ func TestConfig_ValidateAndDefaults(t *testing.T) {
 	if len(c.WorkQueues) != 1 || c.WorkQueues[0] != DefaultWorkQueue || c.Runners == nil || c.StopGrace != DefaultStopGrace {
 		t.Fatalf("defaults %+v", c)
 	}
-	if got := c.Runners.Types(); strings.Join(got, ",") != "noop,subprocess" {
+	if got := c.Runners.Types(); strings.Join(got, ",") != "docker,kubernetes,noop,subprocess" {
 		t.Fatalf("default runners %v", got)
 	}
 }

@@ -89,6 +89,7 @@ func kubernetesFields(c *Config) *fieldSet {
 		"ttl_seconds_after_finished": int32Field(&k.TTLSecondsAfterFinished, 0),
 		"pod_start_timeout_seconds":  int32Field(&k.PodStartTimeoutSeconds, 1),
 		"api_url":                    stringField(&k.APIURL),
+		"auto_remove":                boolField(&k.AutoRemove),
 		// Prefect 2.0b1 had restart_policy (deprecated in 2.0b4): Orion
 		// owns retries, so only Never is meaningful.
 		"restart_policy": func(path string, v *structpb.Value) error {

@@ -115,6 +115,10 @@ type Kubernetes struct {
 	// APIURL is the server URL the pod uses, when it differs from the
 	// agent's (e.g. a cluster Service name).
 	APIURL string
+	// AutoRemove deletes the finished Job, its pod and ConfigMap once the
+	// exit code and output are collected (default true; false keeps them
+	// until TTLSecondsAfterFinished).
+	AutoRemove bool
 }
 
 // Resources are CPU and memory requests and limits, in Kubernetes quantity
@@ -202,7 +206,7 @@ func Parse(in *orionv1.Infrastructure) (Config, error) {
 		f = dockerFields(&c)
 	case TypeKubernetes:
 		c.Kubernetes = Kubernetes{Image: DefaultKubernetesImage, Namespace: DefaultNamespace,
-			TTLSecondsAfterFinished: DefaultJobTTL, PodStartTimeoutSeconds: DefaultPodStartTimeout}
+			TTLSecondsAfterFinished: DefaultJobTTL, PodStartTimeoutSeconds: DefaultPodStartTimeout, AutoRemove: true}
 		f = kubernetesFields(&c)
 	case TypeNoop:
 		f = &fieldSet{typ: TypeNoop}

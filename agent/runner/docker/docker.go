@@ -40,6 +40,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/stamped"
 	"github.com/orion-run/orion/infra"
 )
 
@@ -58,6 +59,10 @@ const (
 // the output delivery position and the recorded exit. It is not copied
 // into the container.
 const StateDirName = ".orion-docker"
+
+// handleFileName, in the state directory, records the container's name
+// and id.
+const handleFileName = "container.json"
 
 // Config configures a Runner.
 type Config struct {
@@ -190,7 +195,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 	d := handleData{Name: name, Dir: spec.Dir, FlowRunID: spec.FlowRunID}
 	// Written before the container exists, so that an agent dying right
 	// after creating it can still find it (Locate).
-	if err := writeJSONAtomic(filepath.Join(stateDir, handleFileName), d); err != nil {
+	if err := stamped.WriteJSONAtomic(filepath.Join(stateDir, handleFileName), d); err != nil {
 		return runner.Handle{}, err
 	}
 	log := r.log.With("flow_run_id", spec.FlowRunID, "container", name)
@@ -200,7 +205,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		return runner.Handle{}, err
 	}
 	d.ContainerID = id
-	if err := writeJSONAtomic(filepath.Join(stateDir, handleFileName), d); err != nil {
+	if err := stamped.WriteJSONAtomic(filepath.Join(stateDir, handleFileName), d); err != nil {
 		r.remove(cli, id, log)
 		return runner.Handle{}, err
 	}
@@ -212,7 +217,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 	}
 	p := newRun(d, spec.Infra.Docker.AutoRemove, spec.Collect)
 	r.runs[name] = p
-	go p.supervise(cli, newLogDelivery(stateDir, spec.Output, spec.Sync), log)
+	go p.supervise(cli, stamped.NewDelivery(stateDir, spec.Output, spec.Sync), log)
 	log.Debug("container started", "container_id", id)
 	return p.handle, nil
 }
@@ -295,7 +300,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 		return nil
 	}
 	stateDir := filepath.Join(d.Dir, StateDirName)
-	if res, ok := readExit(stateDir); ok {
+	if res, ok := stamped.ReadExit(stateDir); ok {
 		p := newRun(d, false, nil)
 		p.result = res
 		close(p.done)
@@ -328,7 +333,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	}
 	p := newRun(d, autoRemove, collect)
 	r.runs[h.ID] = p
-	go p.supervise(cli, newLogDelivery(stateDir, out, sync), r.log.With("flow_run_id", d.FlowRunID, "container", d.Name))
+	go p.supervise(cli, stamped.NewDelivery(stateDir, out, sync), r.log.With("flow_run_id", d.FlowRunID, "container", d.Name))
 	return nil
 }
 
@@ -337,7 +342,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 // runner.ErrNotRunning when nothing was started there.
 func (r *Runner) Locate(workdir string) (runner.Handle, error) {
 	var d handleData
-	if err := readJSON(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
+	if err := stamped.ReadJSON(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return runner.Handle{}, runner.ErrNotRunning
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"path/filepath"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/stamped"
 )
 
 // run is one container being supervised.
@@ -41,7 +42,7 @@ func (p *run) release() { p.cancel() }
 // supervise follows the output until the container stopped, then records
 // its exit, collects files, removes the container (when asked) and closes
 // done. It ends early, recording nothing, when the run is released.
-func (p *run) supervise(cli *client.Client, ld *logDelivery, log hclog.Logger) {
+func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logger) {
 	defer close(p.done)
 	id := p.data.ContainerID
 	logsDone := make(chan error, 1)
@@ -85,7 +86,7 @@ func (p *run) supervise(cli *client.Client, ld *logDelivery, log hclog.Logger) {
 	if err := collect(ctx, cli, id, p.data.Dir, p.collect); err != nil {
 		log.Warn("cannot collect the flow's files", "error", err)
 	}
-	if err := writeExit(p.data.Dir, res); err != nil {
+	if err := stamped.WriteExit(filepath.Join(p.data.Dir, StateDirName), res); err != nil {
 		log.Warn("cannot record the container's exit", "error", err)
 	}
 	if p.autoRemove {
@@ -98,11 +99,8 @@ func (p *run) supervise(cli *client.Client, ld *logDelivery, log hclog.Logger) {
 
 // follow delivers the container's output from the recorded position until
 // the stream ends.
-func (p *run) follow(cli *client.Client, ld *logDelivery) error {
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true}
-	if ld.pos.Since != "" {
-		opts.Since = ld.pos.Since
-	}
+func (p *run) follow(cli *client.Client, ld *stamped.Delivery) error {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true, Since: ld.Since()}
 	rc, err := cli.ContainerLogs(p.ctx, p.data.ContainerID, opts)
 	if err != nil {
 		return fmt.Errorf("follow container output: %s", engineMessage(err))
@@ -111,13 +109,8 @@ func (p *run) follow(cli *client.Client, ld *logDelivery) error {
 	// Closing the stream is what interrupts a blocked read on release.
 	stop := context.AfterFunc(p.ctx, func() { _ = rc.Close() })
 	defer stop()
-	var mu sync.Mutex // StdCopy writes from this goroutine only; the lock documents it
-	out := &streamWriter{ld: ld, stream: "stdout", mu: &mu}
-	errw := &streamWriter{ld: ld, stream: "stderr", mu: &mu}
-	_, err = stdcopy.StdCopy(out, errw, rc)
-	out.flush()
-	errw.flush()
-	ld.record(true)
+	_, err = stdcopy.StdCopy(ld.Writer("stdout"), ld.Writer("stderr"), rc)
+	ld.Finish()
 	if p.ctx.Err() != nil {
 		return nil
 	}

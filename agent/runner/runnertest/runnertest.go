@@ -56,6 +56,10 @@ type Harness struct {
 	// Leftovers lists what is left of a run's infrastructure (containers,
 	// Jobs, pods, processes); after completion it must be empty.
 	Leftovers func(t *testing.T, s runner.Spec) []string
+	// MergedStreams is set for runners whose engine delivers stdout and
+	// stderr as one stream (Kubernetes pod logs): the suite then checks the
+	// order of each stream's lines within the merged output.
+	MergedStreams bool
 	// StopSlack is how much longer than the grace a forced stop may take
 	// (default 15 s).
 	StopSlack time.Duration
@@ -286,6 +290,16 @@ func (s *suite) outputInOrder(t *testing.T) {
 	}
 	// Wait returns after all output was delivered.
 	out, errs := c.Lines("stdout"), c.Lines("stderr")
+	if s.h.MergedStreams {
+		out, errs = nil, nil
+		for _, l := range c.Lines("") {
+			if strings.HasPrefix(l, "err ") {
+				errs = append(errs, l)
+			} else {
+				out = append(out, l)
+			}
+		}
+	}
 	if len(out) != 201 || len(errs) != 200 {
 		t.Fatalf("got %d stdout and %d stderr lines, want 201 and 200", len(out), len(errs))
 	}

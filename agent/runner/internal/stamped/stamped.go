@@ -1,4 +1,9 @@
-package docker
+// Package stamped delivers container output that the engine timestamps
+// (Docker's log entries, Kubernetes' pod log lines) as lines, and records
+// how far it got in the run's state directory so that a runner started
+// after an agent restart resumes right after the last recorded entry. It
+// also keeps the runners' small JSON records (handle, exit).
+package stamped
 
 import (
 	"bytes"
@@ -14,9 +19,8 @@ import (
 	"github.com/orion-run/orion/agent/runner"
 )
 
-// Files of the state directory.
+// Files of a state directory.
 const (
-	handleFileName   = "container.json"
 	positionFileName = "logs.json"
 	exitFileName     = "exit.json"
 )
@@ -41,10 +45,10 @@ type position struct {
 	Count int    `json:"count,omitempty"`
 }
 
-// logDelivery turns the engine's timestamped log entries into lines for
+// Delivery turns the engine's timestamped log entries into lines for
 // runner.Output, skipping entries delivered before a restart, and records
 // the position.
-type logDelivery struct {
+type Delivery struct {
 	dir  string
 	out  runner.Output
 	sync func()
@@ -54,12 +58,15 @@ type logDelivery struct {
 	last    position // delivered so far
 	pending int      // entries delivered since the last record
 	lastRec time.Time
-	buffers map[string]*streamWriter
+	buffers map[string]*Writer
+	mu      sync.Mutex
 }
 
-func newLogDelivery(stateDir string, out runner.Output, sync func()) *logDelivery {
-	ld := &logDelivery{dir: stateDir, out: out, sync: sync, lastRec: time.Now(), buffers: map[string]*streamWriter{}}
-	if err := readJSON(filepath.Join(stateDir, positionFileName), &ld.pos); err == nil {
+// NewDelivery delivers to out (nil discards), calling sync before each
+// record, resuming from the position recorded in stateDir.
+func NewDelivery(stateDir string, out runner.Output, sync func()) *Delivery {
+	ld := &Delivery{dir: stateDir, out: out, sync: sync, lastRec: time.Now(), buffers: map[string]*Writer{}}
+	if err := ReadJSON(filepath.Join(stateDir, positionFileName), &ld.pos); err == nil {
 		ld.skip, ld.last = ld.pos, ld.pos
 	}
 	return ld
@@ -67,7 +74,7 @@ func newLogDelivery(stateDir string, out runner.Output, sync func()) *logDeliver
 
 // entry handles one log entry (one engine frame): it reports whether the
 // entry is new, and tracks the position.
-func (ld *logDelivery) entry(ts string) bool {
+func (ld *Delivery) entry(ts string) bool {
 	if ld.skip.Since != "" {
 		t, err1 := time.Parse(time.RFC3339Nano, ts)
 		s, err2 := time.Parse(time.RFC3339Nano, ld.skip.Since)
@@ -91,10 +98,10 @@ func (ld *logDelivery) entry(ts string) bool {
 	return true
 }
 
-// record saves the position after a Sync when a batch is due (or final)
+// Record saves the position after a Sync when a batch is due (or final)
 // and no stream holds an incomplete line, which must not be skipped after
 // a restart.
-func (ld *logDelivery) record(final bool) {
+func (ld *Delivery) Record(final bool) {
 	if ld.pending == 0 {
 		return
 	}
@@ -110,28 +117,41 @@ func (ld *logDelivery) record(final bool) {
 		ld.sync()
 	}
 	ld.pos, ld.pending, ld.lastRec = ld.last, 0, time.Now()
-	_ = writeJSONAtomic(filepath.Join(ld.dir, positionFileName), ld.pos)
+	_ = WriteJSONAtomic(filepath.Join(ld.dir, positionFileName), ld.pos)
 }
 
-func (ld *logDelivery) emit(stream, line string) {
+func (ld *Delivery) emit(stream, line string) {
 	if ld.out != nil {
 		ld.out(stream, line)
 	}
 }
 
-// streamWriter receives one stream's frames from stdcopy: each Write is
-// one log entry, "<RFC 3339 timestamp> <text>".
-type streamWriter struct {
-	ld     *logDelivery
+// Writer receives one stream's entries: each Write is one log entry,
+// "<RFC 3339 timestamp> <text>" (a Docker frame, a pod log line).
+type Writer struct {
+	ld     *Delivery
 	stream string
 	mu     *sync.Mutex
 	buf    []byte
 }
 
-func (w *streamWriter) Write(p []byte) (int, error) {
+// Writer returns the writer of one stream ("stdout", "stderr"). Writers of
+// one Delivery share a lock.
+func (ld *Delivery) Writer(stream string) *Writer {
+	if w, ok := ld.buffers[stream]; ok {
+		return w
+	}
+	w := &Writer{ld: ld, stream: stream, mu: &ld.mu}
+	ld.buffers[stream] = w
+	return w
+}
+
+// Since is the engine timestamp to ask for entries from ("" for all).
+func (ld *Delivery) Since() string { return ld.pos.Since }
+
+func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.ld.buffers[w.stream] = w
 	n := len(p)
 	ts, text, ok := bytes.Cut(p, []byte(" "))
 	if !ok {
@@ -155,12 +175,12 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 		w.buf = w.buf[:0]
 		text = text[i+1:]
 	}
-	w.ld.record(false)
+	w.ld.Record(false)
 	return n, nil
 }
 
-// flush delivers a trailing line without a newline.
-func (w *streamWriter) flush() {
+// Flush delivers a trailing line without a newline.
+func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.buf) > 0 {
@@ -169,23 +189,36 @@ func (w *streamWriter) flush() {
 	}
 }
 
+// Finish delivers trailing lines without a newline and records the final
+// position.
+func (ld *Delivery) Finish() {
+	for _, w := range ld.buffers {
+		w.Flush()
+	}
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	ld.Record(true)
+}
+
 // exitRecord is the content of the exit file.
 type exitRecord struct {
 	ExitCode int    `json:"exit_code"`
 	Error    string `json:"error,omitempty"`
 }
 
-func writeExit(runDir string, res runner.ExitResult) error {
+// WriteExit records how the infrastructure ended in stateDir.
+func WriteExit(stateDir string, res runner.ExitResult) error {
 	rec := exitRecord{ExitCode: res.ExitCode}
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
 	}
-	return writeJSONAtomic(filepath.Join(runDir, StateDirName, exitFileName), rec)
+	return WriteJSONAtomic(filepath.Join(stateDir, exitFileName), rec)
 }
 
-func readExit(stateDir string) (runner.ExitResult, bool) {
+// ReadExit reads the exit recorded in stateDir, if any.
+func ReadExit(stateDir string) (runner.ExitResult, bool) {
 	var rec exitRecord
-	if err := readJSON(filepath.Join(stateDir, exitFileName), &rec); err != nil {
+	if err := ReadJSON(filepath.Join(stateDir, exitFileName), &rec); err != nil {
 		return runner.ExitResult{}, false
 	}
 	res := runner.ExitResult{ExitCode: rec.ExitCode}
@@ -195,8 +228,8 @@ func readExit(stateDir string) (runner.ExitResult, bool) {
 	return res, true
 }
 
-// writeJSONAtomic writes v to path through a temp file renamed into place.
-func writeJSONAtomic(path string, v any) error {
+// WriteJSONAtomic writes v to path through a temp file renamed into place.
+func WriteJSONAtomic(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -212,7 +245,8 @@ func writeJSONAtomic(path string, v any) error {
 	return nil
 }
 
-func readJSON(path string, v any) error {
+// ReadJSON decodes the JSON file at path into v.
+func ReadJSON(path string, v any) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err

@@ -1,0 +1,234 @@
+package kubernetes
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/types/known/structpb"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+
+	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/runnertest"
+	"github.com/orion-run/orion/infra"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden manifests")
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func k8sInfra(t *testing.T, cfg map[string]any) infra.Config {
+	t.Helper()
+	s, err := structpb.NewStruct(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := infra.Parse(&orionv1.Infrastructure{Type: "kubernetes", Config: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// leftovers lists the run's Jobs, pods and ConfigMaps in the fake cluster.
+func (k *kubelet) leftovers(t *testing.T, ns, flowRunID string) []string {
+	sel := metav1.ListOptions{LabelSelector: LabelFlowRunID + "=" + labelValue(flowRunID)}
+	ctx := context.Background()
+	var out []string
+	if l, err := k.cs.BatchV1().Jobs(ns).List(ctx, sel); err == nil {
+		for _, j := range l.Items {
+			out = append(out, "job/"+j.Name)
+		}
+	}
+	if l, err := k.cs.CoreV1().Pods(ns).List(ctx, sel); err == nil {
+		for _, p := range l.Items {
+			out = append(out, "pod/"+p.Name)
+		}
+	}
+	if l, err := k.cs.CoreV1().ConfigMaps(ns).List(ctx, sel); err == nil {
+		for _, c := range l.Items {
+			out = append(out, "configmap/"+c.Name)
+		}
+	}
+	return out
+}
+
+// TestConformance runs the shared runner suite against the fake cluster:
+// pod phases, container states, Job conditions, watch events and deletions
+// come from the simulated kubelet.
+func TestConformance(t *testing.T) {
+	k := newKubelet(t)
+	runnertest.Run(t, runnertest.Harness{
+		New: func(*testing.T) runner.Runner {
+			return New(Config{Clientset: k.cs, Logs: k.logs})
+		},
+		Prepare: func(t *testing.T, s *runner.Spec) {
+			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1", "namespace": "orion"})
+		},
+		MissingImage: func(s *runner.Spec) {
+			s.Infra.Kubernetes.Image = "orion-test/missing:1"
+		},
+		MissingImageMessage: `ErrImagePull: failed to pull and unpack image "docker.io/orion-test/missing:1"`,
+		BadCommandMessage:   `StartError: failed to create containerd task`,
+		MergedStreams:       true,
+		Leftovers: func(t *testing.T, s runner.Spec) []string {
+			return k.leftovers(t, "orion", s.FlowRunID)
+		},
+	})
+}
+
+func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[string]any) runner.Spec {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".orion-parameters.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := runner.Spec{FlowRunID: strings.ToLower(strings.ReplaceAll(t.Name(), "_", "-")), Epoch: 2, Command: []string{"sh", "-c", script},
+		Env: []string{"PATH=/usr/bin:/bin"}, Dir: dir, Infra: k8sInfra(t, cfg)}
+	if c != nil {
+		s.Output = c.Output
+	}
+	return s
+}
+
+// TestRunner_CancelDeletesJobWithPropagation: Stop deletes the pods with
+// the grace period and the Job with foreground propagation.
+func TestRunner_CancelDeletesJobWithPropagation(t *testing.T) {
+	k := newKubelet(t)
+	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	c := runnertest.NewCollector()
+	spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
+	h, err := r.Start(runnertest.Ctx(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release(h)
+	c.Await(t, "ready")
+	if err := r.Stop(runnertest.Ctx(t), h, 7*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	jobs := k.deletionsOf("jobs")
+	if len(jobs) == 0 || jobs[0].propagation == nil || *jobs[0].propagation != metav1.DeletePropagationForeground || *jobs[0].grace != 7 {
+		t.Fatalf("job deletions %+v, want foreground propagation with grace 7", jobs)
+	}
+	pods := k.deletionsOf("pods")
+	if len(pods) == 0 || pods[0].grace == nil || *pods[0].grace != 7 {
+		t.Fatalf("pod deletions %+v, want grace 7", pods)
+	}
+	if res, _ := r.Wait(runnertest.Ctx(t), h); res.ExitCode != 0 || c.Lines("")[1] != "bye" {
+		t.Fatalf("result %s, output %q", res, c.Lines(""))
+	}
+}
+
+// TestRunner_UnschedulablePodTimesOut: a pod that never schedules fails
+// Start after pod_start_timeout_seconds with the scheduler's reason, and
+// the Job is deleted.
+func TestRunner_UnschedulablePodTimesOut(t *testing.T) {
+	k := newKubelet(t)
+	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
+	_, err := r.Start(runnertest.Ctx(t), spec)
+	if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
+		t.Fatalf("start: %v", err)
+	}
+	if d := k.deletionsOf("jobs"); len(d) != 1 {
+		t.Fatalf("job deletions %+v", d)
+	}
+}
+
+// TestRunner_PodDeletedExternally: a pod deleted by someone else ends the
+// run with an error (CRASHED), not a success.
+func TestRunner_JobVanishes(t *testing.T) {
+	k := newKubelet(t)
+	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	c := runnertest.NewCollector()
+	spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
+	h, err := r.Start(runnertest.Ctx(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release(h)
+	c.Await(t, "ready")
+	// kubectl delete pod --grace-period=0
+	zero := int64(0)
+	pods, _ := k.cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
+	if err := k.cs.CoreV1().Pods("default").Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Wait(runnertest.Ctx(t), h)
+	if err != nil || res.Success() || res.ExitCode != 137 {
+		t.Fatalf("result %s %v, want the kubelet's exit code 137", res, err)
+	}
+}
+
+// TestManifest_Golden compares the generated Job and ConfigMap with
+// testdata/*.golden.yaml (go test -run Golden -update rewrites them).
+func TestManifest_Golden(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(dir, "flow.py"), []byte("from prefect import flow\n"), 0o600))
+	must(os.WriteFile(filepath.Join(dir, ".orion-parameters.json"), []byte(`{"name": "Marvin"}`), 0o600))
+	must(os.MkdirAll(filepath.Join(dir, StateDirName), 0o700))
+	must(os.WriteFile(filepath.Join(dir, StateDirName, "job.json"), []byte(`{}`), 0o600))
+	rt := t.TempDir()
+	must(os.MkdirAll(filepath.Join(rt, "orion", "runtime"), 0o755))
+	must(os.WriteFile(filepath.Join(rt, "orion", "__init__.py"), []byte("# orion\n"), 0o600))
+	must(os.WriteFile(filepath.Join(rt, "orion", "runtime", "run.py"), []byte("# run\n"), 0o600))
+	spec := runner.Spec{
+		FlowRunID: "4b6c0f0e-8d1a-4c35-9a57-1f2e3d4c5b6a", Epoch: 3, FlowRunName: "messy-petrel",
+		FlowName: "hello-world", DeploymentID: "dep-1", DeploymentName: "hello-world-daily",
+		Command: []string{"python3", "-u", "-m", "orion.runtime.run", "--flow-file", "/orion/run/flow.py"},
+		Env:     []string{"ORION_API_URL=http://orion:4200", "PYTHONPATH=/orion/runtime"},
+		Dir:     dir, RuntimeDir: rt,
+		Infra: k8sInfra(t, map[string]any{
+			"image": "python:3.12-slim", "namespace": "flows", "labels": map[string]any{"team": "data"},
+			"image_pull_policy": "IfNotPresent", "service_account_name": "orion-flows",
+			"resources":                  map[string]any{"requests": map[string]any{"cpu": "250m", "memory": "128Mi"}, "limits": map[string]any{"memory": "1Gi"}},
+			"ttl_seconds_after_finished": 600,
+		}),
+	}
+	job, cm, err := Manifest(spec)
+	must(err)
+	for name, obj := range map[string]any{"job.golden.yaml": job, "configmap.golden.yaml": cm} {
+		got, err := yaml.Marshal(obj)
+		must(err)
+		path := filepath.Join("testdata", name)
+		if *update {
+			must(os.MkdirAll("testdata", 0o755))
+			must(os.WriteFile(path, got, 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		must(err)
+		if string(got) != string(want) {
+			t.Errorf("%s differs from the generated manifest (run with -update to accept):\n%s", path, got)
+		}
+	}
+	if job.Name != "orion-4b6c0f0e-8d1a-4c35-9a57-1f2e3d4c5b6a-3" || *job.Spec.BackoffLimit != 0 {
+		t.Fatalf("job %s backoff %d", job.Name, *job.Spec.BackoffLimit)
+	}
+}
+
+func TestJobName(t *testing.T) {
+	long := strings.Repeat("A_b", 40)
+	n := JobName(long, 12)
+	if len(n) > 63 || strings.ToLower(n) != n || !strings.HasSuffix(n, "-12") || strings.Contains(n, "_") {
+		t.Fatalf("JobName = %q", n)
+	}
+	if JobName("run", 1) == JobName("run", 2) {
+		t.Fatal("epochs share a name")
+	}
+}
