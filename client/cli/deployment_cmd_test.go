@@ -125,7 +125,23 @@ func TestDeploymentRun(t *testing.T) {
 	}
 	r = env.mustRun(1, "deployment", "run", "nope/nope")
 	equalLines(t, r.stderr, "Error: Deployment 'nope/nope' not found!")
-	if len(f.runReqs) != 2 {
+
+	// Infrastructure overrides are validated against the merged result
+	// before the run is created.
+	env.mustRun(0, "deployment", "run", "hello/daily", "--infra-override", "type=docker",
+		"--infra-override", "image=python:3.12-slim", "--infra-override", "env.MODE=fast", "--infra-override", "resources.limits.memory=1Gi")
+	ov := f.runReqs[len(f.runReqs)-1].GetInfrastructure()
+	if ov.GetType() != "docker" || ov.GetEnv()["MODE"] != "fast" || ov.GetConfig().AsMap()["image"] != "python:3.12-slim" ||
+		!reflect.DeepEqual(ov.GetConfig().AsMap()["resources"], map[string]any{"limits": map[string]any{"memory": "1Gi"}}) {
+		t.Errorf("infrastructure override = %v", ov)
+	}
+	r = env.mustRun(1, "deployment", "run", "hello/daily", "--infra-override", "image=x")
+	equalLines(t, r.stderr, "Error: invalid --infra-override: infrastructure.config.image: unknown field for subprocess infrastructure; valid fields: condaenv, stream_output, virtualenv")
+	r = env.mustRun(1, "deployment", "run", "hello/daily", "--infra-override", "image")
+	if !strings.HasPrefix(r.stderr, `Error: invalid --infra-override "image": expected key=value`) {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+	if len(f.runReqs) != 3 {
 		t.Errorf("%d runs requested; local argument errors must not reach the server", len(f.runReqs))
 	}
 }

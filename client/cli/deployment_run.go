@@ -9,6 +9,7 @@ import (
 
 	"github.com/orion-run/orion/client"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/infra"
 )
 
 // newDeploymentRunCommand is `orion deployment run NAME_OR_ID`.
@@ -18,6 +19,7 @@ func newDeploymentRunCommand(m *meta) *cobra.Command {
 		tags      []string
 		watch     bool
 		scheduled string
+		overrides []string
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME_OR_ID",
@@ -26,19 +28,29 @@ func newDeploymentRunCommand(m *meta) *cobra.Command {
 An agent serving the deployment's work queue runs it.
 
 With --watch, follow the run and print every state it goes through; the
-exit code is 0 when it completes and 1 when it fails, crashes or is cancelled.`,
+exit code is 0 when it completes and 1 when it fails, crashes or is cancelled.
+
+--infra-override changes the deployment's infrastructure for this run only:
+type=docker, image=..., env.NAME=value, resources.limits.memory=1Gi,
+labels.team=data (dots reach into mappings; JSON values are decoded). The
+merged infrastructure is validated before the run is created.`,
 		Example: `  orion deployment run hello/daily --param name=Marvin --param count=3
-  orion deployment run hello/daily --params '{"name": "Marvin"}' --watch`,
+  orion deployment run hello/daily --params '{"name": "Marvin"}' --watch
+  orion deployment run etl/nightly --infra-override image=python:3.12-slim --infra-override resources.limits.memory=2Gi`,
 		Args: exactArgs("NAME_OR_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := parseDeploymentRef(args[0]); err != nil {
 				return err
 			}
-			overrides, err := params.parse()
+			paramOverrides, err := params.parse()
 			if err != nil {
 				return err
 			}
-			req := &orionv1.CreateDeploymentFlowRunRequest{Parameters: overrides, Tags: tags}
+			infraOverride, err := infra.ParseOverrides(overrides)
+			if err != nil {
+				return err
+			}
+			req := &orionv1.CreateDeploymentFlowRunRequest{Parameters: paramOverrides, Tags: tags, Infrastructure: infraOverride}
 			if strings.TrimSpace(scheduled) != "" {
 				t, err := parseTimestampIn(scheduled, m.loc)
 				if err != nil {
@@ -53,6 +65,11 @@ exit code is 0 when it completes and 1 when it fails, crashes or is cancelled.`,
 			}
 			defer c.Close()
 			req.DeploymentId = dep.GetId()
+			if infraOverride != nil {
+				if _, err := infra.Parse(infra.Merge(dep.GetInfrastructure(), infraOverride)); err != nil {
+					return fmt.Errorf("invalid --infra-override: %v", err)
+				}
+			}
 			resp, err := c.Deployments.CreateDeploymentFlowRun(ctx, req)
 			if client.IsNotFound(err) {
 				return deploymentNotFound(args[0])
@@ -78,6 +95,7 @@ exit code is 0 when it completes and 1 when it fails, crashes or is cancelled.`,
 	}
 	params.register(cmd)
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "tag to add to the run (repeatable)")
+	cmd.Flags().StringArrayVar(&overrides, "infra-override", nil, "infrastructure setting for this run only, key=value (repeatable; e.g. image=python:3.12-slim, env.NAME=value)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "follow the run's states until it finishes; exit 1 unless it completes")
 	cmd.Flags().StringVar(&scheduled, "scheduled-time", "",
 		"when the run is due, RFC 3339 (e.g. 2024-05-01T09:00:00Z; without an offset: local time); default now")

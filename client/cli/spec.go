@@ -3,13 +3,13 @@ package cli
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/infra"
 )
 
 // defaultWorkQueue is the queue a deployment uses when its spec names none.
@@ -108,6 +108,13 @@ func (s *deploymentSpec) toProto(digest string) (*orionv1.Deployment, error) {
 	if d.Infrastructure, err = s.Infrastructure.toProto(); err != nil {
 		return nil, fmt.Errorf("infrastructure: %v", err)
 	}
+	// The server checks the same rules; checking here names the problem
+	// before anything is uploaded.
+	if d.Infrastructure != nil {
+		if _, err := infra.Parse(d.Infrastructure); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -139,24 +146,9 @@ func (in *infraSpec) toProto() (*orionv1.Infrastructure, error) {
 }
 
 // infraType maps Prefect's flow runner names to Orion's infrastructure
-// types: "SubprocessFlowRunner"/"subprocess" → "subprocess", "docker",
-// "kubernetes"; "universal" and empty → "subprocess". Other names pass
-// through lower-cased for the server to accept or reject.
-func infraType(t string) string {
-	n := strings.ToLower(strings.TrimSpace(t))
-	n = strings.TrimSuffix(n, "flowrunner")
-	n = strings.TrimSuffix(n, "-flow-runner")
-	n = strings.TrimSuffix(n, "_flow_runner")
-	switch n {
-	case "", "universal", "subprocess", "process":
-		return "subprocess"
-	case "docker", "docker-container", "dockercontainer":
-		return "docker"
-	case "kubernetes", "k8s", "kubernetes-job", "kubernetesjob":
-		return "kubernetes"
-	}
-	return n
-}
+// types (see infra.NormalizeType); unknown names pass through lower-cased
+// for validation to reject.
+func infraType(t string) string { return infra.NormalizeType(t) }
 
 // toStruct converts a JSON-like map; nil stays nil.
 func toStruct(m map[string]any) (*structpb.Struct, error) {

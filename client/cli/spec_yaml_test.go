@@ -245,6 +245,12 @@ func TestLoadYAMLSpecs_Errors(t *testing.T) {
 			want: "line 3: cannot unmarshal !!int `3` into a list of strings"},
 		{name: "both infrastructure and flow_runner", yaml: "name: a\nflow_location: f.py\ninfrastructure: {type: docker}\nflow_runner: {type: docker}\n",
 			want: "give either infrastructure or flow_runner, not both"},
+		{name: "bad pull policy", yaml: "name: a\nflow_location: f.py\ninfrastructure: {type: docker, image_pull_policy: sometimes}\n",
+			want: `deployment 'a' (line 1): infrastructure.config.image_pull_policy: expected one of IF_NOT_PRESENT, ALWAYS, NEVER, got "sometimes"`},
+		{name: "unknown infrastructure field", yaml: "name: a\nflow_location: f.py\nflow_runner: {type: kubernetes, namespce: x}\n",
+			want: "infrastructure.config.namespce: unknown field for kubernetes infrastructure; valid fields: api_url, auto_remove,"},
+		{name: "bad memory", yaml: "name: a\nflow_location: f.py\ninfrastructure: {type: docker, resources: {limits: {memory: lots}}}\n",
+			want: `infrastructure.config.resources.limits.memory: "lots" is not a memory quantity`},
 		{name: "scalar document", yaml: "hello\n", want: "line 1: expected a deployment mapping or a list of them"},
 		{name: "syntax error", yaml: "name: [a\n", want: "line 1: did not find expected ',' or ']'"},
 	}

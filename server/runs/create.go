@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/infra"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
 )
@@ -114,35 +115,18 @@ func Create(tx store.Tx, req Request) (*orionv1.FlowRun, bool, error) {
 }
 
 // MergeInfrastructure overlays a per-run override on a deployment's
-// infrastructure: the type is replaced when set, env and config are merged
-// by key.
+// infrastructure (infra.Merge: the type is replaced when set, env merged by
+// key, config merged deeply) and validates the result, so a bad field is
+// refused when the deployment or the run is created rather than when an
+// agent starts it. The type is stored normalized ("DockerFlowRunner" →
+// "docker").
 func MergeInfrastructure(base, override *orionv1.Infrastructure) (*orionv1.Infrastructure, error) {
-	out := &orionv1.Infrastructure{Type: base.GetType(), Env: map[string]string{}, Config: &structpb.Struct{Fields: map[string]*structpb.Value{}}}
-	for k, v := range base.GetEnv() {
-		out.Env[k] = v
+	out := infra.Merge(base, override)
+	cfg, err := infra.Parse(out)
+	if err != nil {
+		return nil, store.Invalidf("%v", err)
 	}
-	for k, v := range base.GetConfig().GetFields() {
-		out.Config.Fields[k] = v
-	}
-	if override != nil {
-		if override.GetType() != "" {
-			out.Type = override.GetType()
-		}
-		for k, v := range override.GetEnv() {
-			out.Env[k] = v
-		}
-		for k, v := range override.GetConfig().GetFields() {
-			out.Config.Fields[k] = v
-		}
-	}
-	if out.Type == "" {
-		out.Type = "subprocess"
-	}
-	switch out.Type {
-	case "subprocess", "process", "docker", "kubernetes", "noop":
-	default:
-		return nil, store.Invalidf("infrastructure.type %q is not supported: use subprocess, docker, kubernetes or noop", out.Type)
-	}
+	out.Type = cfg.Type
 	return out, nil
 }
 
