@@ -367,7 +367,7 @@ func TestLoadSpecs_SchedulesAndRunners(t *testing.T) {
 	wantDocker := &FlowRunner{Type: "docker", Env: map[string]string{}, Config: map[string]any{
 		"image": "python:3.11", "image_pull_policy": "ALWAYS", "networks": []any{"net1"},
 		"labels": map[string]any{"team": "data"}, "volumes": []any{"/data:/data"},
-		"auto_remove": false, "stream_output": true,
+		"stream_output": true, "resources": map[string]any{"limits": map[string]any{"memory": "512Mi", "cpu": "1"}},
 	}}
 	if !reflect.DeepEqual(cron.FlowRunner, wantDocker) {
 		t.Errorf("docker runner = %#v", cron.FlowRunner)

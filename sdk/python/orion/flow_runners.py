@@ -144,12 +144,28 @@ class DockerFlowRunner(FlowRunner):
         networks: networks to attach the container to.
         labels: container labels.
         volumes: ``"host_path:container_path"`` bind mounts.
-        auto_remove: remove the container when it exits.
-        stream_output: stream the container output to the agent's output.
+        auto_remove: remove the container once its exit and output are
+            collected (Orion's default: True; False keeps it).
+        stream_output: ship the container's output as the run's logs.
+        network_mode: Orion: the engine's network mode ("host", "bridge", ...).
+        user: Orion: run the container as this user ("uid[:gid]").
+        resources: Orion: ``{"requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "1Gi"}}``.
     """
 
     typename = "docker"
-    _config_fields = ("image", "image_pull_policy", "networks", "labels", "volumes", "auto_remove", "stream_output")
+    _config_fields = (
+        "image",
+        "image_pull_policy",
+        "networks",
+        "labels",
+        "volumes",
+        "auto_remove",
+        "stream_output",
+        "network_mode",
+        "user",
+        "resources",
+    )
 
     def __init__(
         self,
@@ -160,8 +176,11 @@ class DockerFlowRunner(FlowRunner):
         networks=None,
         labels=None,
         volumes=None,
-        auto_remove=False,
+        auto_remove=None,
         stream_output=True,
+        network_mode=None,
+        user=None,
+        resources=None,
         **unknown,
     ):
         super().__init__(env=env, **unknown)
@@ -172,8 +191,14 @@ class DockerFlowRunner(FlowRunner):
         self.volumes = volumes if volumes is not None else []
         self.auto_remove = auto_remove
         self.stream_output = stream_output
+        self.network_mode = network_mode
+        self.user = user
+        self.resources = resources
         if not self._validating():
             return
+        self.network_mode = _opt_str("network_mode", network_mode)
+        self.user = _opt_str("user", user)
+        self.resources = _resources(resources)
         self.image = _opt_str("image", image)
         self.image_pull_policy = _choice("image_pull_policy", image_pull_policy, ImagePullPolicy)
         self.networks = _str_list("networks", self.networks)
@@ -184,7 +209,7 @@ class DockerFlowRunner(FlowRunner):
                 raise ValueError(
                     "Invalid `volumes`: %r must be of the form 'host_path:container_path'" % (volume,)
                 )
-        self.auto_remove = _bool("auto_remove", auto_remove)
+        self.auto_remove = None if auto_remove is None else _bool("auto_remove", auto_remove)
         self.stream_output = _bool("stream_output", stream_output)
 
 
@@ -199,7 +224,12 @@ class KubernetesFlowRunner(FlowRunner):
         restart_policy: Never or OnFailure (deprecated by Prefect 2.0b4).
         service_account_name: service account of the Job's pod.
         env: extra environment variables.
-        stream_output: stream the pod output to the agent's output.
+        stream_output: ship the pod's output as the run's logs.
+        resources: Orion: requests and limits, as for DockerFlowRunner.
+        ttl_seconds_after_finished: Orion: the Job's TTL (default 3600).
+        pod_start_timeout_seconds: Orion: how long the pod may take to run.
+        api_url: Orion: the server URL the pod uses, when not the agent's.
+        auto_remove: Orion: delete the finished Job once collected (default True).
     """
 
     typename = "kubernetes"
@@ -211,6 +241,11 @@ class KubernetesFlowRunner(FlowRunner):
         "restart_policy",
         "service_account_name",
         "stream_output",
+        "resources",
+        "ttl_seconds_after_finished",
+        "pod_start_timeout_seconds",
+        "api_url",
+        "auto_remove",
     )
 
     def __init__(
@@ -224,9 +259,19 @@ class KubernetesFlowRunner(FlowRunner):
         service_account_name=None,
         env=None,
         stream_output=True,
+        resources=None,
+        ttl_seconds_after_finished=None,
+        pod_start_timeout_seconds=None,
+        api_url=None,
+        auto_remove=None,
         **unknown,
     ):
         super().__init__(env=env, **unknown)
+        self.resources = resources
+        self.ttl_seconds_after_finished = ttl_seconds_after_finished
+        self.pod_start_timeout_seconds = pod_start_timeout_seconds
+        self.api_url = api_url
+        self.auto_remove = auto_remove
         self.image = image
         self.namespace = namespace
         self.labels = labels if labels is not None else {}
@@ -243,6 +288,11 @@ class KubernetesFlowRunner(FlowRunner):
         self.restart_policy = _choice("restart_policy", restart_policy, KubernetesRestartPolicy)
         self.service_account_name = _opt_str("service_account_name", service_account_name)
         self.stream_output = _bool("stream_output", stream_output)
+        self.resources = _resources(resources)
+        self.ttl_seconds_after_finished = _opt_int("ttl_seconds_after_finished", ttl_seconds_after_finished, 0)
+        self.pod_start_timeout_seconds = _opt_int("pod_start_timeout_seconds", pod_start_timeout_seconds, 1)
+        self.api_url = _opt_str("api_url", api_url)
+        self.auto_remove = None if auto_remove is None else _bool("auto_remove", auto_remove)
 
 
 # ---------------------------------------------------------------------------
@@ -293,6 +343,37 @@ def _str_dict(field, value):
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise ValueError("Invalid `%s`: value of %r must be a string, got %r" % (field, key, item))
         out[key] = item if isinstance(item, str) else str(item)
+    return out
+
+
+def _opt_int(field, value, minimum):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError("Invalid `%s`: expected a whole number of at least %d, got %r" % (field, minimum, value))
+    return value
+
+
+def _resources(value):
+    """Check the shape ``{"requests"|"limits": {"cpu"|"memory": str}}``;
+    the quantities themselves are checked when the deployment is created."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("Invalid `resources`: expected a dict with 'requests' and/or 'limits', got %r" % (value,))
+    out = {}
+    for side, amounts in value.items():
+        if side not in ("requests", "limits"):
+            raise ValueError("Invalid `resources`: unknown key %r; use 'requests' and/or 'limits'" % (side,))
+        if not isinstance(amounts, dict):
+            raise ValueError("Invalid `resources.%s`: expected a dict with 'cpu' and/or 'memory', got %r" % (side, amounts))
+        out[side] = {}
+        for name, amount in amounts.items():
+            if name not in ("cpu", "memory"):
+                raise ValueError("Invalid `resources.%s`: unknown resource %r; use 'cpu' and/or 'memory'" % (side, name))
+            if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+                raise ValueError("Invalid `resources.%s.%s`: expected a quantity such as '500m' or '1Gi', got %r" % (side, name, amount))
+            out[side][name] = amount if isinstance(amount, str) else str(amount)
     return out
 
 

@@ -41,6 +41,7 @@ DeploymentSpec(
         networks=["net1"],
         volumes=["/data:/data"],
         labels={"team": "data"},
+        resources={"limits": {"memory": "512Mi", "cpu": 1}},
     ),
 )
 DeploymentSpec(
