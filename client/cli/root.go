@@ -116,7 +116,7 @@ func newRootCommand(m *meta) *cobra.Command {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newDeploymentCommand(m), newFlowRunCommand(m), newWorkQueueCommand(m), newTokenCommand(m))
+	root.AddCommand(newDeploymentCommand(m), newFlowRunCommand(m), newWorkQueueCommand(m), newTokenCommand(m), newKubernetesCommand())
 	root.AddCommand(m.ext.Commands...)
 	addAgentCommands(m, root)
 	addScheduleCommands(m, root)
