@@ -145,7 +145,11 @@ func TestEndToEnd_Docker(t *testing.T) {
 		id := runID(t, r.stdout)
 		assertInOrder(t, r.stdout, "Pending", "Running", "Completed")
 		logs := e.mustRun("flow-run", "logs", id).stdout
-		assertInOrder(t, logs, "Started docker orion-"+id+"-1", "Hello Marvin from a container running Python 3.")
+		for _, want := range []string{"Started docker orion-" + id + "-1", "stdout - Hello Marvin from a container running Python 3."} {
+			if !strings.Contains(logs, want) {
+				t.Fatalf("logs lack %q:\n%s", want, logs)
+			}
+		}
 		if doc := e.inspect(id); doc.FlowRun.InfrastructurePid != "orion-"+id+"-1" {
 			t.Fatalf("infrastructure_pid = %q", doc.FlowRun.InfrastructurePid)
 		}
@@ -209,4 +213,50 @@ func TestEndToEnd_Docker(t *testing.T) {
 		e.awaitLogs(id, "stopping")
 		awaitNoContainers(t, cli, id)
 	})
+}
+
+// TestEndToEnd_RunnerExamples runs the subprocess example through a real
+// agent and checks that the Kubernetes example is accepted and stored as
+// written (no cluster can run here; the runner is tested against a fake
+// one in agent/runner/kubernetes).
+func TestEndToEnd_RunnerExamples(t *testing.T) {
+	e := newEnv(t)
+	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.start("Agent started!", "agent", "start")
+
+	e.mustRun("deployment", "create", "examples/subprocess/deployments.yaml")
+	r := e.mustRun("deployment", "run", "subprocess-demo/env-demo", "--watch")
+	id := runID(t, r.stdout)
+	logs := e.mustRun("flow-run", "logs", id).stdout
+	for _, want := range []string{"Started subprocess", "stdout - mode=fast", "stderr - to stderr"} {
+		if !strings.Contains(logs, want) {
+			t.Fatalf("logs lack %q:\n%s", want, logs)
+		}
+	}
+
+	r = e.mustRun("deployment", "create", "examples/kubernetes/flow.py")
+	if !strings.Contains(r.stdout, "Created deployment 'hello-kubernetes' for flow 'hello-kubernetes'") {
+		t.Fatalf("create:\n%s", r.stdout)
+	}
+	var dep struct {
+		Infrastructure struct {
+			Type   string            `json:"type"`
+			Env    map[string]string `json:"env"`
+			Config map[string]any    `json:"config"`
+		} `json:"infrastructure"`
+	}
+	r = e.mustRun("deployment", "inspect", "hello-kubernetes/hello-kubernetes", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &dep); err != nil {
+		t.Fatalf("inspect: %v\n%s", err, r.stdout)
+	}
+	in := dep.Infrastructure
+	res, _ := in.Config["resources"].(map[string]any)
+	if in.Type != "kubernetes" || in.Config["namespace"] != "default" || in.Config["image_pull_policy"] != "IfNotPresent" ||
+		in.Env["GREETING_SOURCE"] != "kubernetes" || res["limits"] == nil {
+		t.Fatalf("stored infrastructure %+v", in)
+	}
+	r = e.run("deployment", "run", "hello-kubernetes/hello-kubernetes", "--infra-override", "namespace=Not_Valid")
+	if r.code == 0 || !strings.Contains(r.stderr, `infrastructure.config.namespace: "Not_Valid" is not a valid namespace`) {
+		t.Fatalf("bad namespace override: exit %d %s", r.code, r.stderr)
+	}
 }
