@@ -85,8 +85,9 @@ type Runner struct {
 	cli     *client.Client
 	cliErr  error
 
-	mu   sync.Mutex
-	runs map[string]*run // by container name (Handle.ID)
+	mu       sync.Mutex
+	runs     map[string]*run        // by container name (Handle.ID)
+	starting map[string]*sync.Mutex // serializes Starts of one container
 }
 
 var (
@@ -102,7 +103,7 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Runner{cfg: cfg, log: log.Named("docker"), runs: make(map[string]*run)}
+	return &Runner{cfg: cfg, log: log.Named("docker"), runs: make(map[string]*run), starting: make(map[string]*sync.Mutex)}
 }
 
 // client returns the engine client, dialing it once.
@@ -179,9 +180,26 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		spec.Infra, _ = infra.Parse(&orionv1.Infrastructure{Type: infra.TypeDocker})
 	}
 	name := ContainerName(spec.FlowRunID, spec.Epoch)
+	// One Start per container at a time, without holding r.mu through an
+	// image pull: Wait and Stop of other runs must not wait for it.
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if p, ok := r.runs[name]; ok {
+	sl, ok := r.starting[name]
+	if !ok {
+		sl = &sync.Mutex{}
+		r.starting[name] = sl
+	}
+	r.mu.Unlock()
+	sl.Lock()
+	defer func() {
+		sl.Unlock()
+		r.mu.Lock()
+		delete(r.starting, name)
+		r.mu.Unlock()
+	}()
+	r.mu.Lock()
+	p, ok := r.runs[name]
+	r.mu.Unlock()
+	if ok {
 		return p.handle, nil
 	}
 	cli, err := r.client()
@@ -215,8 +233,10 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 			return runner.Handle{}, fmt.Errorf("start container %s: %s", name, engineMessage(err))
 		}
 	}
-	p := newRun(d, spec.Infra.Docker.AutoRemove, spec.Collect)
+	p = newRun(d, spec.Infra.Docker.AutoRemove, spec.Collect)
+	r.mu.Lock()
 	r.runs[name] = p
+	r.mu.Unlock()
 	go p.supervise(cli, stamped.NewDelivery(stateDir, spec.Output, spec.Sync), log)
 	log.Debug("container started", "container_id", id)
 	return p.handle, nil

@@ -117,6 +117,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestRunner_ReattachSkipsRecordedOutput: the engine-timestamp position
+// recorded before a restart is where the second runner resumes.
+func TestRunner_ReattachSkipsRecordedOutput(t *testing.T) {
+	_, img := engine(t)
+	runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
+		New: func(*testing.T) runner.Runner { return New(Config{}) },
+		Prepare: func(t *testing.T, s *runner.Spec) {
+			s.Infra = dockerInfra(t, map[string]any{"image": img})
+		},
+	}, 512)
+}
+
 // TestRunner_ContainerSettings checks what the engine was asked for:
 // labels, resources, init, network mode, user, and the files copied in and
 // collected back; with auto_remove false the container is kept.

@@ -78,6 +78,10 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
 	defer cancel()
+	if err := p.drain(ctx, cli, ld); err != nil && p.ctx.Err() == nil {
+		log.Warn("cannot read the rest of the container's output", "error", err)
+	}
+	ld.Finish()
 	if res.Err == nil {
 		if info, err := cli.ContainerInspect(ctx, id); err == nil && info.State != nil && info.State.OOMKilled {
 			res.Err = fmt.Errorf("the container was killed for exceeding its memory limit (OOMKilled, exit code %d)", res.ExitCode)
@@ -110,9 +114,24 @@ func (p *run) follow(cli *client.Client, ld *stamped.Delivery) error {
 	stop := context.AfterFunc(p.ctx, func() { _ = rc.Close() })
 	defer stop()
 	_, err = stdcopy.StdCopy(ld.Writer("stdout"), ld.Writer("stderr"), rc)
-	ld.Finish()
 	if p.ctx.Err() != nil {
 		return nil
 	}
+	return err
+}
+
+// drain reads the log of the stopped container once more, from the last
+// delivered entry: the engine may end a follow stream when the container
+// stops before it sent the last entries (a final line without a newline
+// most often). Entries already delivered are skipped.
+func (p *run) drain(ctx context.Context, cli *client.Client, ld *stamped.Delivery) error {
+	ld.Rewind()
+	rc, err := cli.ContainerLogs(ctx, p.data.ContainerID, container.LogsOptions{
+		ShowStdout: true, ShowStderr: true, Timestamps: true, Since: ld.Delivered()})
+	if err != nil {
+		return fmt.Errorf("read container output: %s", engineMessage(err))
+	}
+	defer rc.Close()
+	_, err = stdcopy.StdCopy(ld.Writer("stdout"), ld.Writer("stderr"), rc)
 	return err
 }

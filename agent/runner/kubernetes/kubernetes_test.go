@@ -87,6 +87,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestRunner_ReattachSkipsRecordedOutput: the pod-log position recorded
+// before a restart (sinceTime plus the entries to skip) is where the second
+// runner resumes.
+func TestRunner_ReattachSkipsRecordedOutput(t *testing.T) {
+	k := newKubelet(t)
+	runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
+		New: func(*testing.T) runner.Runner { return New(Config{Clientset: k.cs, Logs: k.logs}) },
+		Prepare: func(t *testing.T, s *runner.Spec) {
+			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
+		},
+	}, 512)
+}
+
 func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[string]any) runner.Spec {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, ".orion-parameters.json"), []byte(`{}`), 0o600); err != nil {

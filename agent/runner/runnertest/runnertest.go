@@ -536,3 +536,53 @@ func (s *suite) recoverFinished(t *testing.T) {
 	}
 	s.noLeftovers(t, sp2)
 }
+
+// ReattachSkipsRecorded checks, for a runner whose output delivery is
+// recorded in batches, that a runner started after a restart does not
+// deliver again the lines recorded before it: the flow writes 600 lines,
+// the first runner goes away once it has delivered them all, and the
+// second must not repeat any of the first recordedAtLeast (the runner's
+// batch size), then deliver the rest of the output once.
+func ReattachSkipsRecorded(t *testing.T, h Harness, recordedAtLeast int) {
+	s := &suite{h: h}
+	first := h.New(t)
+	c1 := NewCollector()
+	sp := s.spec(t, c1, `i=1; while [ $i -le 600 ]; do echo "line $i"; i=$((i+1)); done; sleep 2; echo after`)
+	hd, err := first.Start(Ctx(t), sp)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	c1.Await(t, "line 600")
+	runner.Release(first, hd)
+
+	second := h.New(t)
+	ra, ok := second.(runner.Reattacher)
+	if !ok {
+		t.Fatalf("%T is not a Reattacher", second)
+	}
+	c2 := NewCollector()
+	if err := ra.Reattach(Ctx(t), roundTrip(t, hd), c2.Output, c2.Sync); err != nil {
+		t.Fatalf("reattach: %v", err)
+	}
+	defer runner.Release(second, hd)
+	if res := wait(t, second, hd); !res.Success() {
+		t.Fatalf("reattached run: %s", res)
+	}
+	got := c2.Lines("")
+	if len(got) == 0 || got[len(got)-1] != "after" {
+		t.Fatalf("reattached output ends with %q, want after", got)
+	}
+	seen := map[string]bool{}
+	for _, l := range got {
+		if seen[l] {
+			t.Fatalf("line %q delivered twice after the restart", l)
+		}
+		seen[l] = true
+	}
+	for i := 1; i <= recordedAtLeast; i++ {
+		if seen[fmt.Sprintf("line %d", i)] {
+			t.Fatalf("line %d was recorded before the restart and delivered again (%d lines redelivered)", i, len(got)-1)
+		}
+	}
+	s.noLeftovers(t, sp)
+}

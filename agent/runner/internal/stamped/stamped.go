@@ -146,8 +146,25 @@ func (ld *Delivery) Writer(stream string) *Writer {
 	return w
 }
 
-// Since is the engine timestamp to ask for entries from ("" for all).
+// Since is the engine timestamp to ask for entries from ("" for all): the
+// recorded position.
 func (ld *Delivery) Since() string { return ld.pos.Since }
+
+// Rewind prepares a second read of the same log (an engine's follow
+// stream may end before its last entries): entries up to what was
+// delivered so far are skipped, and Delivered says where to read from.
+func (ld *Delivery) Rewind() {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	ld.skip = ld.last
+}
+
+// Delivered is the engine timestamp of the last delivered entry.
+func (ld *Delivery) Delivered() string {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	return ld.last.Since
+}
 
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -162,15 +179,19 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	for len(text) > 0 {
 		i := bytes.IndexByte(text, '\n')
+		chunk := text
+		if i >= 0 {
+			chunk = text[:i]
+		}
+		w.buf = append(w.buf, chunk...)
+		// Lines longer than maxLineBytes go out in pieces.
+		for len(w.buf) > maxLineBytes || (i < 0 && len(w.buf) == maxLineBytes) {
+			w.ld.emit(w.stream, string(w.buf[:maxLineBytes]))
+			w.buf = append(w.buf[:0], w.buf[maxLineBytes:]...)
+		}
 		if i < 0 {
-			w.buf = append(w.buf, text...)
-			for len(w.buf) >= maxLineBytes {
-				w.ld.emit(w.stream, string(w.buf[:maxLineBytes]))
-				w.buf = append(w.buf[:0], w.buf[maxLineBytes:]...)
-			}
 			break
 		}
-		w.buf = append(w.buf, text[:i]...)
 		w.ld.emit(w.stream, strings.TrimSuffix(string(w.buf), "\r"))
 		w.buf = w.buf[:0]
 		text = text[i+1:]
