@@ -201,7 +201,7 @@ func (k *kubelet) logs(ctx context.Context, ns, pod string, opts *corev1.PodLogO
 	if p == nil || p.log == nil {
 		return nil, fmt.Errorf("pods %q not found", pod)
 	}
-	if opts.Container != ContainerName || !opts.Follow || !opts.Timestamps {
+	if opts.Container != ContainerName || !opts.Timestamps {
 		return nil, fmt.Errorf("unexpected log options %+v", opts)
 	}
 	ctx, cancel := context.WithCancel(ctx)

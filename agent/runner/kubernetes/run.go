@@ -214,12 +214,12 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 		}
 	}()
 	var res *runner.ExitResult
-	sent := false
+	sent, followed := false, ""
 	err := p.watchPods(p.ctx, cs, func(pod *corev1.Pod, deleted bool) bool {
 		st := flowStatus(pod)
 		if !sent && (st != nil && (st.State.Running != nil || st.State.Terminated != nil)) {
 			podName <- pod.Name
-			sent = true
+			sent, followed = true, pod.Name
 		}
 		if st != nil && st.State.Terminated != nil {
 			t := st.State.Terminated
@@ -277,6 +277,9 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 		p.log.Warn("the container's log did not end after it terminated")
 	case <-p.ctx.Done():
 	}
+	if followed != "" && p.ctx.Err() == nil {
+		p.drain(followed, ld)
+	}
 	ld.Finish()
 	if err := stamped.WriteExit(filepath.Join(p.data.Dir, StateDirName), *res); err != nil {
 		p.log.Warn("cannot record the Job's exit", "error", err)
@@ -306,6 +309,36 @@ func (p *run) follow(pod string, ld *stamped.Delivery) {
 	defer rc.Close()
 	stop := context.AfterFunc(p.ctx, func() { _ = rc.Close() })
 	defer stop()
+	w := ld.Writer("stdout")
+	br := bufio.NewReaderSize(rc, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			_, _ = w.Write(line)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// drain reads the terminated container's log once more from the last
+// delivered entry, in case the follow stream ended before its end; entries
+// already delivered are skipped.
+func (p *run) drain(pod string, ld *stamped.Delivery) {
+	ld.Rewind()
+	opts := &corev1.PodLogOptions{Container: ContainerName, Timestamps: true}
+	if t, err := time.Parse(time.RFC3339Nano, ld.Delivered()); err == nil {
+		mt := metav1.NewTime(t.Truncate(time.Second))
+		opts.SinceTime = &mt
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	rc, err := p.logs(ctx, p.data.Namespace, pod, opts)
+	if err != nil {
+		return // the pod may be gone already: what was followed stands
+	}
+	defer rc.Close()
 	w := ld.Writer("stdout")
 	br := bufio.NewReaderSize(rc, 64<<10)
 	for {
