@@ -29,10 +29,12 @@ import (
 	"github.com/orion-run/orion/server/gateway"
 	"github.com/orion-run/orion/server/metrics"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/ratelimit"
 	"github.com/orion-run/orion/server/rpc"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/store/bolt"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // MaxMessageSize bounds gRPC messages in both directions (16 MiB).
@@ -120,7 +122,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		grpcOpts = append(grpcOpts, grpc.Creds(terminatedTLS{}))
 	}
 	grpcServer := grpc.NewServer(grpcOpts...)
-	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Auth: s.auth, Logger: s.log.Named("rpc")}
+	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Auth: s.auth, Logger: s.log.Named("rpc"), LogRate: logLimiter(s.cfg)}
 	svc.Register(grpcServer)
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthSrv)
@@ -189,6 +191,19 @@ func (s *Server) Serve(ctx context.Context) error {
 	})
 	s.log.Info("server started", "address", s.lis.Addr().String(), "store", s.cfg.DBPath)
 	return g.Wait()
+}
+
+// logLimiter bounds each run's log writes: LogLinesPerSecond lines in
+// bursts of ten seconds' worth, and 10 KB per line on average.
+func logLimiter(cfg config.Config) *ratelimit.Limiter {
+	if cfg.LogLinesPerSecond <= 0 {
+		return nil
+	}
+	burst := int(10 * cfg.LogLinesPerSecond)
+	return ratelimit.New(ratelimit.Limits{
+		LinesPerSecond: cfg.LogLinesPerSecond, LineBurst: max(burst, validate.MaxLogBatch),
+		BytesPerSecond: cfg.LogLinesPerSecond * 10_000, ByteBurst: max(burst*10_000, 64<<20),
+	}, nil)
 }
 
 func ignoreClosed(err error) error {

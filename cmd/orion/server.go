@@ -57,10 +57,12 @@ func serverStartCommand() *cobra.Command {
 			cfg.Insecure = insecureOK
 			cfg.RequireAuth = requireAuth
 			cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = tlsCert, tlsKey, tlsClientCA
+			// Validate fills in derived settings (the store path) for the
+			// messages below as well as checking the flags.
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
 			if restore != "" {
-				if err := cfg.Validate(); err != nil {
-					return err
-				}
 				if err := restoreStore(restore, cfg.DBPath, cmd.OutOrStdout()); err != nil {
 					return err
 				}

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // agentService adapts the agent protocol to the dispatcher.
@@ -15,6 +16,9 @@ type agentService struct {
 }
 
 func (s *agentService) RegisterAgent(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {
+	if err := validate.RegisterAgent(req); err != nil {
+		return nil, err
+	}
 	return s.svc.Dispatcher.Register(ctx, req)
 }
 
@@ -27,6 +31,9 @@ func (s *agentService) ClaimFlowRun(ctx context.Context, req *agentv1.ClaimFlowR
 }
 
 func (s *agentService) ReportFlowRunState(ctx context.Context, req *agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error) {
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, err
+	}
 	return s.svc.Dispatcher.Report(ctx, req)
 }
 

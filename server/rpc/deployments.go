@@ -8,6 +8,7 @@ import (
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type deploymentService struct {
@@ -16,6 +17,9 @@ type deploymentService struct {
 }
 
 func (s *deploymentService) CreateDeployment(ctx context.Context, req *orionv1.CreateDeploymentRequest) (*orionv1.CreateDeploymentResponse, error) {
+	if err := validate.Deployment(req.GetDeployment()); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.CreateDeploymentResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -118,8 +122,8 @@ func (s *deploymentService) BackfillDeployment(ctx context.Context, req *orionv1
 }
 
 func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *orionv1.CreateDeploymentFlowRunRequest) (*orionv1.CreateDeploymentFlowRunResponse, error) {
-	if req.GetDeploymentId() == "" {
-		return nil, store.Invalidf("deployment_id is required")
+	if err := validate.CreateDeploymentFlowRun(req); err != nil {
+		return nil, err
 	}
 	resp := &orionv1.CreateDeploymentFlowRunResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {

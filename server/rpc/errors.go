@@ -15,6 +15,7 @@ import (
 
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/ratelimit"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -45,6 +46,8 @@ func Status(log hclog.Logger, method string, err error) error {
 		code = codes.DeadlineExceeded
 	case errors.Is(err, store.ErrClosed):
 		code = codes.Unavailable
+	case errors.Is(err, ratelimit.ErrLimited):
+		code = codes.ResourceExhausted
 	default:
 		log.Error("internal error", "method", method, "error", err)
 		return status.Error(codes.Internal, "internal error (see the server log)")

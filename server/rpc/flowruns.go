@@ -12,6 +12,7 @@ import (
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type flowRunService struct {
@@ -20,6 +21,9 @@ type flowRunService struct {
 }
 
 func (s *flowRunService) CreateFlowRun(ctx context.Context, req *orionv1.CreateFlowRunRequest) (*orionv1.CreateFlowRunResponse, error) {
+	if err := validate.CreateFlowRun(req); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.CreateFlowRunResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		var dep *orionv1.Deployment
@@ -88,6 +92,9 @@ func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlow
 func (s *flowRunService) SetFlowRunState(ctx context.Context, req *orionv1.SetFlowRunStateRequest) (*orionv1.SetFlowRunStateResponse, error) {
 	if req.GetFlowRunId() == "" {
 		return nil, store.Invalidf("flow_run_id is required")
+	}
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, err
 	}
 	if req.GetForce() {
 		if err := auth.RequireAdminScope(ctx, "force"); err != nil {

@@ -11,6 +11,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/ratelimit"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -25,7 +26,9 @@ type Services struct {
 	Store      store.Store
 	Dispatcher *dispatch.Dispatcher
 	Auth       *auth.Authenticator
-	Logger     hclog.Logger
+	// LogRate bounds each run's log writes; nil means no limit.
+	LogRate *ratelimit.Limiter
+	Logger  hclog.Logger
 }
 
 // Register registers every public and agent service on s.

@@ -7,8 +7,8 @@ import (
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
-	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type tokenService struct {
@@ -17,7 +17,7 @@ type tokenService struct {
 }
 
 func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateTokenRequest) (*orionv1.CreateTokenResponse, error) {
-	if err := deployments.ValidateName("name", req.GetName()); err != nil {
+	if err := validate.Name("name", req.GetName()); err != nil {
 		return nil, err
 	}
 	if _, ok := orionv1.TokenScope_name[int32(req.GetScope())]; !ok || req.GetScope() == orionv1.TokenScope_TOKEN_SCOPE_UNSPECIFIED {

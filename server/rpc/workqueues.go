@@ -9,9 +9,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
-	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type workQueueService struct {
@@ -21,11 +21,8 @@ type workQueueService struct {
 
 func (s *workQueueService) CreateWorkQueue(ctx context.Context, req *orionv1.CreateWorkQueueRequest) (*orionv1.CreateWorkQueueResponse, error) {
 	in := req.GetWorkQueue()
-	if err := deployments.ValidateName("work_queue.name", in.GetName()); err != nil {
+	if err := validate.WorkQueue(in); err != nil {
 		return nil, err
-	}
-	if in.ConcurrencyLimit != nil && in.GetConcurrencyLimit() < 0 {
-		return nil, store.Invalidf("work_queue.concurrency_limit must be >= 0")
 	}
 	q := &orionv1.WorkQueue{
 		Id: uuid.NewString(), Name: in.GetName(), Description: in.GetDescription(), IsPaused: in.GetIsPaused(),
@@ -75,6 +72,12 @@ func (s *workQueueService) UpdateWorkQueue(ctx context.Context, req *orionv1.Upd
 	}
 	if req.ConcurrencyLimit != nil && req.GetConcurrencyLimit() < 0 {
 		return nil, store.Invalidf("concurrency_limit must be >= 0")
+	}
+	if err := validate.Text("description", req.GetDescription(), validate.MaxDescription); err != nil {
+		return nil, err
+	}
+	if err := validate.Tags("tags", req.GetTags()); err != nil {
+		return nil, err
 	}
 	resp := &orionv1.UpdateWorkQueueResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
