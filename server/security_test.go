@@ -62,7 +62,12 @@ func httpDo(t *testing.T, hc *http.Client, method, url, token, body string) (int
 // needs a token with the right scope, over gRPC and HTTP alike.
 func TestAuth_TokensAndScopes(t *testing.T) {
 	t.Setenv(client.EnvAPIKey, "")
-	srv := servertest.New(t)
+	var logs syncBuffer // every log line, to check no token ever appears
+	srv, err := servertest.Start(servertest.Config(t.TempDir()), hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	anon := dial(t, srv.URL())
@@ -132,6 +137,15 @@ func TestAuth_TokensAndScopes(t *testing.T) {
 	_, err = runner.FlowRuns.SetFlowRunState(ctx, &orionv1.SetFlowRunStateRequest{FlowRunId: "x", Force: true, State: &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_COMPLETED}})
 	if client.Code(err) != codes.PermissionDenied {
 		t.Fatalf("force with a run token: %v", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "request refused") || !strings.Contains(out, "api token created") {
+		t.Fatalf("the server did not log the refusals and creations:\n%s", out)
+	}
+	for _, secret := range []string{admin.GetSecret(), read.GetSecret(), runTok.GetSecret()} {
+		if strings.Contains(out, secret) || strings.Contains(out, strings.Split(secret, "_")[2]) {
+			t.Fatalf("a token appears in the server log:\n%s", out)
+		}
 	}
 }
 

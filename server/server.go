@@ -30,6 +30,7 @@ import (
 	"github.com/orion-run/orion/server/metrics"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/rpc"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
@@ -113,8 +114,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	grpcOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
-		grpc.ChainStreamInterceptor(s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.ChainUnaryInterceptor(requestid.UnaryInterceptor(), s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
+		grpc.ChainStreamInterceptor(requestid.StreamInterceptor(), s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}
@@ -145,7 +146,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	mux.Handle("GET /metrics", s.met.Handler())
 	mux.HandleFunc("GET /api/admin/backup", s.serveBackup)
 	mux.Handle("/", handler)
-	httpServer := &http.Server{Handler: s.met.WrapHTTP(mux), ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{Handler: requestid.Middleware(s.met.WrapHTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	lis := s.lis
 	if s.tls != nil {
 		// TLS is terminated before the gRPC/HTTP split; HTTP clients

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -161,7 +162,7 @@ func (a *Authenticator) authorize(ctx context.Context, method string) (context.C
 	}
 	caller, err := a.Authenticate(ctx, header)
 	if err != nil {
-		a.log.Debug("request refused", "method", method, "error", status.Convert(err).Message())
+		requestid.Logger(ctx, a.log).Debug("request refused", "method", method, "error", status.Convert(err).Message())
 		return ctx, err
 	}
 	if !Allowed(caller.Scope, method) {

@@ -16,7 +16,17 @@ import (
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/gen/openapi"
+	"github.com/orion-run/orion/server/requestid"
 )
+
+// forwardHeader passes the request id to gRPC as metadata, besides the
+// headers grpc-gateway forwards by default (Authorization among them).
+func forwardHeader(key string) (string, bool) {
+	if http.CanonicalHeaderKey(key) == requestid.Header {
+		return requestid.MetadataKey, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
 
 // HealthFunc reports whether the server can serve (e.g. its store answers).
 type HealthFunc func(ctx context.Context) error
@@ -25,6 +35,7 @@ type HealthFunc func(ctx context.Context) error
 // gRPC listener and creds the credentials to dial it with.
 func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials, health HealthFunc) (http.Handler, error) {
 	gw := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(forwardHeader),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},

@@ -29,7 +29,7 @@ func (s *deploymentService) CreateDeployment(ctx context.Context, req *orionv1.C
 	if err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("deployment stored", "deployment_id", resp.Deployment.GetId(), "flow_name", resp.Deployment.GetFlowName(), "deployment_name", resp.Deployment.GetName(), "created", resp.Created)
+	s.svc.log(ctx).Info("deployment stored", "deployment_id", resp.Deployment.GetId(), "flow_name", resp.Deployment.GetFlowName(), "deployment_name", resp.Deployment.GetName(), "created", resp.Created)
 	return resp, nil
 }
 
@@ -117,7 +117,7 @@ func (s *deploymentService) BackfillDeployment(ctx context.Context, req *orionv1
 	if err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("deployment backfilled", "deployment_id", req.GetId(), "created", resp.Created, "existing", resp.Existing)
+	s.svc.log(ctx).Info("deployment backfilled", "deployment_id", req.GetId(), "created", resp.Created, "existing", resp.Existing)
 	return resp, nil
 }
 
@@ -147,7 +147,7 @@ func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *or
 		return nil, err
 	}
 	if resp.Created {
-		s.svc.Logger.Info("flow run created", "flow_run_id", resp.FlowRun.GetId(), "deployment_id", req.GetDeploymentId())
+		s.svc.log(ctx).Info("flow run created", "flow_run_id", resp.FlowRun.GetId(), "deployment_id", req.GetDeploymentId())
 	}
 	return resp, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -59,13 +60,13 @@ func Status(log hclog.Logger, method string, err error) error {
 func UnaryErrors(log hclog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
-		return resp, Status(log, info.FullMethod, err)
+		return resp, Status(requestid.Logger(ctx, log), info.FullMethod, err)
 	}
 }
 
 // StreamErrors is a stream interceptor that maps handler errors with Status.
 func StreamErrors(log hclog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return Status(log, info.FullMethod, handler(srv, ss))
+		return Status(requestid.Logger(ss.Context(), log), info.FullMethod, handler(srv, ss))
 	}
 }

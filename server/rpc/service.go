@@ -12,6 +12,7 @@ import (
 	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -40,6 +41,11 @@ func (svc *Services) Register(s *grpc.Server) {
 	orionv1.RegisterWorkQueueServiceServer(s, &workQueueService{svc: svc})
 	agentv1.RegisterAgentServiceServer(s, &agentService{svc: svc})
 	orionv1.RegisterTokenServiceServer(s, &tokenService{svc: svc})
+}
+
+// log is the services' logger with the request id of ctx.
+func (svc *Services) log(ctx context.Context) hclog.Logger {
+	return requestid.Logger(ctx, svc.Logger)
 }
 
 // pageSize validates a requested page size.

@@ -41,7 +41,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if err := s.svc.Auth.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("api token created", "token_id", id, "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
+	s.svc.log(ctx).Info("api token created", "token_id", id, "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
 	return &orionv1.CreateTokenResponse{Token: tok.Meta, Secret: secret}, nil
 }
 
@@ -64,6 +64,6 @@ func (s *tokenService) RevokeToken(ctx context.Context, req *orionv1.RevokeToken
 	if err := s.svc.Auth.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("api token revoked", "token_id", req.GetId(), "by", auth.FromContext(ctx).Name)
+	s.svc.log(ctx).Info("api token revoked", "token_id", req.GetId(), "by", auth.FromContext(ctx).Name)
 	return &orionv1.RevokeTokenResponse{}, nil
 }
