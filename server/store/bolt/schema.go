@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version and upgrades an older one.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -57,27 +57,34 @@ var (
 
 // upgrade brings the file to SchemaVersion in one transaction and returns
 // the last committed modify index. A new file gets every bucket and the
-// current version; a newer version is refused so an old server cannot
-// misread data written by a newer one.
+// current version; an older one runs the migrations from its version on,
+// in order; a newer version is refused so an old server cannot misread data
+// written by a newer one.
 func (s *Store) upgrade() (uint64, error) {
 	var index uint64
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
+		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
 		}
-		meta := btx.Bucket(bucketMeta)
 		version, ok := getUint64(meta, keySchemaVersion)
 		switch {
 		case !ok:
 			s.logger.Info("initializing store", "path", s.path, "schema_version", SchemaVersion)
+			for _, name := range allBuckets {
+				if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
 		case version > SchemaVersion:
 			return fmt.Errorf("schema version %d is newer than this server supports (%d); upgrade orion", version, SchemaVersion)
 		case version < SchemaVersion:
-			// Version 1 is the first layout; later versions migrate here,
-			// one step at a time.
 			s.logger.Info("upgrading store", "path", s.path, "from_version", version, "to_version", SchemaVersion)
+			for v := version; v < SchemaVersion; v++ {
+				if err := migrations[v-1](btx); err != nil {
+					return fmt.Errorf("upgrade from schema version %d: %w", v, err)
+				}
+			}
 		}
 		if version != SchemaVersion {
 			if err := putUint64(meta, keySchemaVersion, SchemaVersion); err != nil {
@@ -88,6 +95,16 @@ func (s *Store) upgrade() (uint64, error) {
 		return nil
 	})
 	return index, err
+}
+
+// migrations[v-1] takes a file from schema version v to v+1 inside the
+// upgrade transaction.
+var migrations = []func(btx *bolt.Tx) error{
+	// 1 → 2: API tokens.
+	func(btx *bolt.Tx) error {
+		_, err := btx.CreateBucketIfNotExists(bucketTokens)
+		return err
+	},
 }
 
 // schemaVersion reads the stored schema version.

@@ -375,3 +375,32 @@ func must(t testing.TB, err error) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestOpen_UpgradesVersion1 opens a file in the first layout (no tokens
+// bucket): it is upgraded in place, keeps its data and verifies clean.
+func TestOpen_UpgradesVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orion.db")
+	s := openTest(t, path, Options{})
+	fillSample(t, s)
+	_, index := s.Changed()
+	must(t, s.db.Update(func(btx *bolt.Tx) error {
+		if err := btx.DeleteBucket(bucketTokens); err != nil {
+			return err
+		}
+		return putUint64(btx.Bucket(bucketMeta), keySchemaVersion, 1)
+	}))
+	must(t, s.Close())
+
+	s = openTest(t, path, Options{})
+	if v, err := s.schemaVersion(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema version after upgrade %d (%v), want %d", v, err, SchemaVersion)
+	}
+	checkSample(t, s, index)
+	must(t, s.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutToken(&store.Token{Meta: &orionv1.ApiToken{Id: "t1", Name: "n"}, SecretHash: make([]byte, 32)})
+	}))
+	must(t, s.Close())
+	if _, err := Verify(path); err != nil {
+		t.Fatalf("upgraded file: %v", err)
+	}
+}
