@@ -83,9 +83,27 @@ lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI valida
 	node scripts/validate-openapi.mjs gen/openapi/orion.swagger.json
 
 .PHONY: test
-test: deps check-generate lint ## Everything CI runs: generated code check, lint, and all tests with -race
+test: deps check-generate lint ## Everything CI runs: generated code check, lint, all tests with -race, a short fuzz run
 	mkdir -p $(TMP)
 	$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee $(TMP)/test.log | scripts/test-summary
+	$(MAKE) fuzz-short
+
+# Native Go fuzz targets: package:target. make test runs each briefly;
+# `make fuzz FUZZTIME=10m` runs them longer.
+FUZZ_TARGETS := ./client/cli:FuzzYAMLSpecs ./client/cli:FuzzPythonLoaderOutput \
+	./server/scheduler:FuzzSchedule ./server/validate:FuzzCreateDeployment ./server/validate:FuzzRequests
+FUZZTIME ?= 5m
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 5m each); new crashers land in testdata/fuzz/
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## Run every fuzz target for 10s (part of make test)
+	@$(MAKE) fuzz FUZZTIME=10s
 
 .PHONY: test-fault
 test-fault: ## Fault tests with real processes: kill -9 of agents and the server, restarts, a network cut
