@@ -89,6 +89,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		LateAfter:         cfg.LateAfter,
 		Logger:            log,
+		Observer:          met,
 	})
 	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis, met: met, auth: authn, tls: tlsCfg}, nil
 }
@@ -170,6 +171,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		},
 		LoopInterval: s.cfg.SchedulerLoopInterval,
 		Logger:       s.log,
+		Observer:     s.met,
 	})
 	g.Go(func() error { return sched.Run(gctx2) })
 	g.Go(func() error {

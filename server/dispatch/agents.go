@@ -91,6 +91,7 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		close(old.done)
 	}
 	d.sessions[agentID] = s
+	d.cfg.Observer.AgentsConnected(len(d.sessions))
 	delete(d.lost, agentID)
 	// Everything due is offered to the new stream at once.
 	for id, o := range d.offered {
@@ -105,6 +106,7 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		d.mu.Lock()
 		if d.sessions[agentID] == s {
 			delete(d.sessions, agentID)
+			d.cfg.Observer.AgentsConnected(len(d.sessions))
 			// Fast recovery: unless the agent reopens a stream within
 			// ReconnectGrace, the next pass cuts its leases short.
 			d.lost[agentID] = d.cfg.Clock()

@@ -52,6 +52,9 @@ type Config struct {
 	// Clock returns the current time (time.Now).
 	Clock  func() time.Time
 	Logger hclog.Logger
+	// Observer receives claims, stream counts and lease expiries (for
+	// metrics); nil discards them.
+	Observer Observer
 }
 
 func (c *Config) setDefaults() {
@@ -81,6 +84,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 }
 

@@ -26,6 +26,16 @@ type Config struct {
 	// Now is the clock (time.Now when nil); tests inject a fake one.
 	Now    func() time.Time
 	Logger hclog.Logger
+	// Observer is told about every pass (for metrics); nil discards.
+	Observer Observer
+}
+
+// Observer receives the scheduler's figures. PassDone must not block.
+type Observer interface {
+	// PassDone reports a finished pass: how late it started compared to
+	// the earliest time a deployment needed a look (0 when on time), how
+	// long it took, and what it did.
+	PassDone(lag, took time.Duration, stats PassStats)
 }
 
 // Scheduler keeps every active schedule's upcoming runs created. It only
@@ -42,6 +52,8 @@ type Scheduler struct {
 	// restart by one full pass; it is what keeps a steady-state pass from
 	// evaluating every schedule.
 	due map[string]dueEntry
+	// nextDue is the earliest checkAt of due: when the next pass is needed.
+	nextDue time.Time
 }
 
 type dueEntry struct {
@@ -132,6 +144,13 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 	var todo []work
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cfg.Observer != nil {
+		lag := time.Duration(0)
+		if !s.nextDue.IsZero() && now.After(s.nextDue) {
+			lag = now.Sub(s.nextDue)
+		}
+		defer func(start time.Time) { s.cfg.Observer.PassDone(lag, time.Since(start), stats) }(time.Now())
+	}
 	seen := make(map[string]dueEntry, len(s.due))
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		deps, err := tx.ListDeployments(store.DeploymentFilter{})
@@ -185,6 +204,12 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 		todo = todo[n:]
 	}
 	s.due = seen
+	s.nextDue = time.Time{}
+	for _, e := range seen {
+		if s.nextDue.IsZero() || e.checkAt.Before(s.nextDue) {
+			s.nextDue = e.checkAt
+		}
+	}
 	return stats, nil
 }
 
