@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -198,7 +199,13 @@ func TestScheduler_EditPauseDelete(t *testing.T) {
 		}
 		manualID = m.GetId()
 		rs, _, _ := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: d.GetId()})
-		c := rs[len(rs)-1] // the oldest: an auto-scheduled run
+		// An auto-scheduled run to claim. Runs made at the same instant of
+		// the fake clock have no creation order, so pick by flag.
+		i := slices.IndexFunc(rs, func(r *orionv1.FlowRun) bool { return r.GetAutoScheduled() })
+		if i < 0 {
+			return errors.New("no auto-scheduled run to claim")
+		}
+		c := rs[i]
 		claimedID = c.GetId()
 		c.State = &orionv1.State{Id: "claimed", Type: orchestration.Pending, Name: "Pending", Timestamp: timestamppb.New(tx.Now())}
 		return tx.PutFlowRun(c)
