@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -72,7 +73,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 	}
 	if !cfg.IsLoopback() && !authn.Enabled() && !cfg.Insecure {
 		st.Close()
-		return nil, fmt.Errorf("refusing to serve %s without authentication: create a token first (orion token create --scope admin on a loopback server) or pass --insecure", cfg.Addr())
+		return nil, fmt.Errorf("refusing to serve %s without authentication: create a token first ('orion server bootstrap-token' with the server stopped) or pass --insecure", cfg.Addr())
 	}
 	tlsCfg, err := serverTLS(cfg)
 	if err != nil {
@@ -99,10 +100,15 @@ func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
 // URL is the API URL clients use to reach the server.
 func (s *Server) URL() string {
-	if s.tls != nil {
-		return "https://" + s.lis.Addr().String()
+	addr := s.lis.Addr().String()
+	// A server on every interface is reached locally through loopback.
+	if tcp, ok := s.lis.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 	}
-	return "http://" + s.lis.Addr().String()
+	if s.tls != nil {
+		return "https://" + addr
+	}
+	return "http://" + addr
 }
 
 // Store returns the server's store.

@@ -15,7 +15,7 @@ import (
 
 func serverCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "server", Short: "Run the Orion server"}
-	cmd.AddCommand(serverStartCommand(), serverBackupCommand(), serverCheckCommand())
+	cmd.AddCommand(serverStartCommand(), serverBackupCommand(), serverCheckCommand(), serverBootstrapTokenCommand())
 	return cmd
 }
 

@@ -19,7 +19,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
@@ -54,6 +56,20 @@ func NewSecret() (token, id string, err error) {
 	}
 	id = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(idBytes))
 	return "orion_" + id + "_" + base64.RawURLEncoding.EncodeToString(secret), id, nil
+}
+
+// Issue creates a token named name with scope inside tx and returns its
+// secret, which is shown to the user once and never stored.
+func Issue(tx store.Tx, name string, scope Scope) (secret string, tok *store.Token, err error) {
+	secret, id, err := NewSecret()
+	if err != nil {
+		return "", nil, err
+	}
+	tok = &store.Token{
+		Meta:       &orionv1.ApiToken{Id: id, Name: name, Scope: scope, CreateTime: timestamppb.New(tx.Now())},
+		SecretHash: Hash(secret),
+	}
+	return secret, tok, tx.PutToken(tok)
 }
 
 // Hash is the stored form of a token.

@@ -3,8 +3,6 @@ package rpc
 import (
 	"context"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/store"
@@ -23,17 +21,11 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if _, ok := orionv1.TokenScope_name[int32(req.GetScope())]; !ok || req.GetScope() == orionv1.TokenScope_TOKEN_SCOPE_UNSPECIFIED {
 		return nil, store.Invalidf("scope is required: one of admin, agent, read, run")
 	}
-	secret, id, err := auth.NewSecret()
-	if err != nil {
-		return nil, err
-	}
-	tok := &store.Token{
-		Meta:       &orionv1.ApiToken{Id: id, Name: req.GetName(), Scope: req.GetScope()},
-		SecretHash: auth.Hash(secret),
-	}
-	err = s.svc.Store.Update(ctx, func(tx store.Tx) error {
-		tok.Meta.CreateTime = timestamppb.New(tx.Now())
-		return tx.PutToken(tok)
+	var secret string
+	var tok *store.Token
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) (err error) {
+		secret, tok, err = auth.Issue(tx, req.GetName(), req.GetScope())
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -41,7 +33,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if err := s.svc.Auth.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.svc.log(ctx).Info("api token created", "token_id", id, "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
+	s.svc.log(ctx).Info("api token created", "token_id", tok.Meta.GetId(), "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
 	return &orionv1.CreateTokenResponse{Token: tok.Meta, Secret: secret}, nil
 }
 
