@@ -83,7 +83,9 @@ func Default() Config {
 
 // FromEnv applies ORION_HOME, ORION_SERVER_HOST, ORION_SERVER_PORT,
 // ORION_DB_PATH, ORION_LOG_LEVEL, ORION_LOG_FORMAT=json,
-// ORION_LOG_LINES_PER_SECOND,
+// ORION_LOG_LINES_PER_SECOND, ORION_SCHEDULER_{MIN,MAX}_RUNS,
+// ORION_SCHEDULER_{MIN,MAX}_SCHEDULED_TIME, ORION_SCHEDULER_LOOP_INTERVAL,
+// ORION_LATE_AFTER,
 // ORION_LEASE_DURATION and ORION_HEARTBEAT_INTERVAL (Go durations such as
 // "3s") over c.
 func (c Config) FromEnv(getenv func(string) string) (Config, error) {
@@ -116,6 +118,21 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.LogLinesPerSecond = n
 	}
+	for _, n := range []struct {
+		key string
+		dst *int
+	}{
+		{"ORION_SCHEDULER_MIN_RUNS", &c.SchedulerMinRuns},
+		{"ORION_SCHEDULER_MAX_RUNS", &c.SchedulerMaxRuns},
+	} {
+		if v := getenv(n.key); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 {
+				return c, fmt.Errorf("%s=%q is not a count such as 100", n.key, v)
+			}
+			*n.dst = i
+		}
+	}
 	for _, d := range []struct {
 		key string
 		dst *time.Duration
@@ -123,6 +140,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		{"ORION_LEASE_DURATION", &c.LeaseDuration},
 		{"ORION_HEARTBEAT_INTERVAL", &c.HeartbeatInterval},
 		{"ORION_LATE_AFTER", &c.LateAfter},
+		{"ORION_SCHEDULER_MIN_SCHEDULED_TIME", &c.SchedulerMinTime},
+		{"ORION_SCHEDULER_MAX_SCHEDULED_TIME", &c.SchedulerMaxTime},
+		{"ORION_SCHEDULER_LOOP_INTERVAL", &c.SchedulerLoopInterval},
 	} {
 		if v := getenv(d.key); v != "" {
 			dur, err := time.ParseDuration(v)
