@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -31,6 +32,14 @@ type Caller struct {
 	TokenID string
 	Name    string
 	Scope   Scope
+	// WorkQueues restricts an agent token to these queues; empty means any.
+	WorkQueues []string
+}
+
+// MayServe reports whether the caller may serve work queue q (always, but
+// for an agent token restricted to other queues).
+func (c Caller) MayServe(q string) bool {
+	return c.Scope != Agent || len(c.WorkQueues) == 0 || slices.Contains(c.WorkQueues, q)
 }
 
 type callerKey struct{}
@@ -59,14 +68,15 @@ func NewSecret() (token, id string, err error) {
 }
 
 // Issue creates a token named name with scope inside tx and returns its
-// secret, which is shown to the user once and never stored.
-func Issue(tx store.Tx, name string, scope Scope) (secret string, tok *store.Token, err error) {
+// secret, which is shown to the user once and never stored. queues
+// restricts an agent token to those work queues.
+func Issue(tx store.Tx, name string, scope Scope, queues ...string) (secret string, tok *store.Token, err error) {
 	secret, id, err := NewSecret()
 	if err != nil {
 		return "", nil, err
 	}
 	tok = &store.Token{
-		Meta:       &orionv1.ApiToken{Id: id, Name: name, Scope: scope, CreateTime: timestamppb.New(tx.Now())},
+		Meta:       &orionv1.ApiToken{Id: id, Name: name, Scope: scope, WorkQueues: queues, CreateTime: timestamppb.New(tx.Now())},
 		SecretHash: Hash(secret),
 	}
 	return secret, tok, tx.PutToken(tok)
@@ -159,7 +169,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Caller
 	if subtle.ConstantTimeCompare(stored.SecretHash, Hash(strings.TrimSpace(token))) != 1 {
 		return Caller{}, errInvalid
 	}
-	return Caller{TokenID: id, Name: stored.Meta.GetName(), Scope: stored.Meta.GetScope()}, nil
+	return Caller{TokenID: id, Name: stored.Meta.GetName(), Scope: stored.Meta.GetScope(), WorkQueues: stored.Meta.GetWorkQueues()}, nil
 }
 
 // authorize authenticates the request in ctx and checks method's scope.

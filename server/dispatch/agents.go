@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -18,8 +19,10 @@ import (
 )
 
 // Register records an agent (resuming an earlier id when given) and makes
-// sure its work queues exist.
-func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {
+// sure its work queues exist. tokenID, when set, binds the agent to the API
+// token that registered it: resuming an agent bound to another token is
+// ErrNotOwner.
+func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentRequest, tokenID string) (*agentv1.RegisterAgentResponse, error) {
 	if len(req.GetWorkQueues()) == 0 {
 		return nil, store.Invalidf("work_queues: an agent needs at least one work queue (e.g. --work-queue default)")
 	}
@@ -43,6 +46,12 @@ func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentReq
 			a = &orionv1.Agent{Id: id, RegisterTime: now}
 		} else if err != nil {
 			return err
+		}
+		if tokenID != "" {
+			if a.GetTokenId() != "" && a.GetTokenId() != tokenID {
+				return fmt.Errorf("%w: agent %s was registered with another API token", ErrNotOwner, a.GetId())
+			}
+			a.TokenId = tokenID
 		}
 		id = a.GetId()
 		a.Name = req.GetName()

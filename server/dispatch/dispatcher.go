@@ -29,6 +29,10 @@ import (
 // after losing the run; the rpc layer maps it to Aborted.
 var ErrLeaseLost = errors.New("lease lost")
 
+// ErrNotOwner means an API token tried to act as an agent another token
+// registered; the rpc layer maps it to PermissionDenied.
+var ErrNotOwner = errors.New("not this agent's token")
+
 // Config tunes the dispatcher. Zero values take the defaults.
 type Config struct {
 	// LeaseDuration is how long a claim or heartbeat keeps a run (15s).

@@ -41,6 +41,8 @@ func Status(log hclog.Logger, method string, err error) error {
 		code = codes.FailedPrecondition
 	case errors.Is(err, dispatch.ErrLeaseLost):
 		code = codes.Aborted
+	case errors.Is(err, dispatch.ErrNotOwner):
+		code = codes.PermissionDenied
 	case errors.Is(err, context.Canceled):
 		code = codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

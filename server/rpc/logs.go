@@ -2,10 +2,13 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
+	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/validate"
@@ -44,10 +47,15 @@ func (s *logService) CreateLogs(ctx context.Context, req *orionv1.CreateLogsRequ
 			return nil, err
 		}
 	}
+	caller := auth.FromContext(ctx)
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		for _, id := range order {
-			if _, err := tx.FlowRun(id); err != nil {
+			run, err := tx.FlowRun(id)
+			if err != nil {
 				return err
+			}
+			if !caller.MayServe(run.GetWorkQueueName()) {
+				return fmt.Errorf("%w: token %q may not write logs of runs in work queue %q", dispatch.ErrNotOwner, caller.Name, run.GetWorkQueueName())
 			}
 			if _, err := tx.AppendLogs(id, byRun[id]); err != nil {
 				return err

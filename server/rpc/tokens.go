@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
@@ -21,10 +22,18 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if _, ok := orionv1.TokenScope_name[int32(req.GetScope())]; !ok || req.GetScope() == orionv1.TokenScope_TOKEN_SCOPE_UNSPECIFIED {
 		return nil, store.Invalidf("scope is required: one of admin, agent, read, run")
 	}
+	if len(req.GetWorkQueues()) > 0 && req.GetScope() != auth.Agent {
+		return nil, store.Invalidf("work_queues restrict agent tokens only; drop them or use scope agent")
+	}
+	for i, q := range req.GetWorkQueues() {
+		if err := validate.Name(fmt.Sprintf("work_queues[%d]", i), q); err != nil {
+			return nil, err
+		}
+	}
 	var secret string
 	var tok *store.Token
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) (err error) {
-		secret, tok, err = auth.Issue(tx, req.GetName(), req.GetScope())
+		secret, tok, err = auth.Issue(tx, req.GetName(), req.GetScope(), req.GetWorkQueues()...)
 		return err
 	})
 	if err != nil {
