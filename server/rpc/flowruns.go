@@ -197,3 +197,21 @@ func (s *flowRunService) WatchFlowRun(req *orionv1.WatchFlowRunRequest, stream g
 		}
 	}
 }
+
+func (s *flowRunService) GetFlowRunHistory(ctx context.Context, req *orionv1.GetFlowRunHistoryRequest) (*orionv1.GetFlowRunHistoryResponse, error) {
+	h := runs.HistoryRequest{
+		Interval: req.GetInterval().AsDuration(), DeploymentID: req.GetDeploymentId(), StateTypes: req.GetStateTypes(),
+	}
+	if req.GetStartTime() != nil {
+		h.Start = req.GetStartTime().AsTime()
+	}
+	if req.GetEndTime() != nil {
+		h.End = req.GetEndTime().AsTime()
+	}
+	resp := &orionv1.GetFlowRunHistoryResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Intervals, err = runs.History(tx, h)
+		return err
+	})
+	return resp, err
+}

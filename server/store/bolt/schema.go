@@ -16,7 +16,10 @@ import (
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version and upgrades an older one.
-const SchemaVersion = 1
+//
+//	1: the first layout
+//	2: adds idx_scheduled_by_deployment (built from flow_runs on upgrade)
+const SchemaVersion = 2
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -31,6 +34,7 @@ var (
 	bucketRunsByCreated     = []byte("idx_runs_by_created")
 	bucketRunsByDeployment  = []byte("idx_runs_by_deployment")
 	bucketRunsByIdempotency = []byte("idx_runs_by_idempotency")
+	bucketScheduledByDep    = []byte("idx_scheduled_by_deployment")
 	bucketStates            = []byte("states")
 	bucketLogs              = []byte("logs")
 	bucketLogSeq            = []byte("log_seq")
@@ -44,7 +48,7 @@ var (
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
 		bucketDeployments, bucketDeploymentsByName,
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
-		bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
+		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
 		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens,
 	}
 )
@@ -75,9 +79,13 @@ func (s *Store) upgrade() (uint64, error) {
 		case version > SchemaVersion:
 			return fmt.Errorf("schema version %d is newer than this server supports (%d); upgrade orion", version, SchemaVersion)
 		case version < SchemaVersion:
-			// Version 1 is the first layout; later versions migrate here,
-			// one step at a time.
+			// Each step migrates one version up, in this transaction.
 			s.logger.Info("upgrading store", "path", s.path, "from_version", version, "to_version", SchemaVersion)
+			if version < 2 {
+				if err := buildScheduledByDeployment(btx); err != nil {
+					return fmt.Errorf("upgrade to schema version 2: %w", err)
+				}
+			}
 		}
 		if version != SchemaVersion {
 			if err := putUint64(meta, keySchemaVersion, SchemaVersion); err != nil {

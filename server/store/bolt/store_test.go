@@ -375,3 +375,41 @@ func must(t testing.TB, err error) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestOpen_UpgradeFromVersion1 opens a version-1 file (no
+// idx_scheduled_by_deployment) and finds the index built from its runs.
+func TestOpen_UpgradeFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orion.db")
+	s := openTest(t, path, Options{})
+	due := time.Now().Add(time.Hour).UTC()
+	run := &orionv1.FlowRun{
+		Id: "r1", FlowId: "f1", FlowName: "etl", DeploymentId: "d1",
+		State:                  &orionv1.State{Id: "s1", Type: orionv1.StateType_STATE_TYPE_SCHEDULED, Timestamp: timestamppb.Now()},
+		NextScheduledStartTime: timestamppb.New(due),
+		CreateTime:             timestamppb.Now(),
+	}
+	must(t, s.Update(context.Background(), func(tx store.Tx) error { return tx.PutFlowRun(run) }))
+	// Make the file what a version-1 server wrote.
+	must(t, s.db.Update(func(btx *bolt.Tx) error {
+		if err := btx.DeleteBucket(bucketScheduledByDep); err != nil {
+			return err
+		}
+		return putUint64(btx.Bucket(bucketMeta), keySchemaVersion, 1)
+	}))
+	must(t, s.Close())
+
+	s = openTest(t, path, Options{})
+	if v, err := s.schemaVersion(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema version after upgrade %d (%v), want %d", v, err, SchemaVersion)
+	}
+	must(t, s.View(context.Background(), func(tx store.Tx) error {
+		runs, total, err := tx.ScheduledRuns("d1", time.Now(), 10)
+		if err != nil {
+			return err
+		}
+		if total != 1 || len(runs) != 1 || runs[0].GetId() != "r1" {
+			t.Fatalf("ScheduledRuns after upgrade: %d %v", total, runs)
+		}
+		return nil
+	}))
+}

@@ -7,7 +7,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { OrchestrationResult, State, StateProposal, StateType } from "./state_pb.js";
 import type { Infrastructure } from "./deployment_pb.js";
 import type { FlowRun } from "./flow_run_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file orion/v1/flow_run_service.proto.
@@ -441,6 +441,119 @@ export declare type WatchFlowRunResponse = Message<"orion.v1.WatchFlowRunRespons
 export declare const WatchFlowRunResponseSchema: GenMessage<WatchFlowRunResponse>;
 
 /**
+ * @generated from message orion.v1.GetFlowRunHistoryRequest
+ */
+export declare type GetFlowRunHistoryRequest = Message<"orion.v1.GetFlowRunHistoryRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Length of each interval, e.g. "300s".
+   *
+   * @generated from field: google.protobuf.Duration interval = 3;
+   */
+  interval?: Duration | undefined;
+
+  /**
+   * Only runs of this deployment.
+   *
+   * @generated from field: string deployment_id = 4;
+   */
+  deploymentId: string;
+
+  /**
+   * Only runs whose current state has one of these types.
+   *
+   * @generated from field: repeated orion.v1.StateType state_types = 5;
+   */
+  stateTypes: StateType[];
+};
+
+/**
+ * Describes the message orion.v1.GetFlowRunHistoryRequest.
+ * Use `create(GetFlowRunHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetFlowRunHistoryRequestSchema: GenMessage<GetFlowRunHistoryRequest>;
+
+/**
+ * @generated from message orion.v1.GetFlowRunHistoryResponse
+ */
+export declare type GetFlowRunHistoryResponse = Message<"orion.v1.GetFlowRunHistoryResponse"> & {
+  /**
+   * Consecutive intervals from start_time to end_time.
+   *
+   * @generated from field: repeated orion.v1.FlowRunHistoryInterval intervals = 1;
+   */
+  intervals: FlowRunHistoryInterval[];
+};
+
+/**
+ * Describes the message orion.v1.GetFlowRunHistoryResponse.
+ * Use `create(GetFlowRunHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetFlowRunHistoryResponseSchema: GenMessage<GetFlowRunHistoryResponse>;
+
+/**
+ * FlowRunHistoryInterval counts the runs created in [start_time, end_time).
+ *
+ * @generated from message orion.v1.FlowRunHistoryInterval
+ */
+export declare type FlowRunHistoryInterval = Message<"orion.v1.FlowRunHistoryInterval"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Non-zero counts only, in state type order.
+   *
+   * @generated from field: repeated orion.v1.StateTypeCount counts = 3;
+   */
+  counts: StateTypeCount[];
+};
+
+/**
+ * Describes the message orion.v1.FlowRunHistoryInterval.
+ * Use `create(FlowRunHistoryIntervalSchema)` to create a new message.
+ */
+export declare const FlowRunHistoryIntervalSchema: GenMessage<FlowRunHistoryInterval>;
+
+/**
+ * StateTypeCount is a number of runs in one state type.
+ *
+ * @generated from message orion.v1.StateTypeCount
+ */
+export declare type StateTypeCount = Message<"orion.v1.StateTypeCount"> & {
+  /**
+   * @generated from field: orion.v1.StateType state_type = 1;
+   */
+  stateType: StateType;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message orion.v1.StateTypeCount.
+ * Use `create(StateTypeCountSchema)` to create a new message.
+ */
+export declare const StateTypeCountSchema: GenMessage<StateTypeCount>;
+
+/**
  * FlowRunService manages flow runs and their states.
  *
  * @generated from service orion.v1.FlowRunService
@@ -555,6 +668,22 @@ export declare const FlowRunService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchFlowRunRequestSchema;
     output: typeof WatchFlowRunResponseSchema;
+  },
+  /**
+   * GetFlowRunHistory counts runs by their current state type in
+   * consecutive intervals of [start_time, end_time), placing each run by its
+   * creation time (the order ListFlowRuns lists them in): the data of a
+   * runs-over-time chart. The last interval may be shorter. The cost is
+   * proportional to the runs created in the window.
+   * Errors: INVALID_ARGUMENT (missing or reversed window, interval not
+   * positive, more than 1,000 intervals).
+   *
+   * @generated from rpc orion.v1.FlowRunService.GetFlowRunHistory
+   */
+  getFlowRunHistory: {
+    methodKind: "unary";
+    input: typeof GetFlowRunHistoryRequestSchema;
+    output: typeof GetFlowRunHistoryResponseSchema;
   },
 }>;
 
