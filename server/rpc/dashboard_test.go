@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -234,5 +235,44 @@ func TestDashboardAPI_WorkQueueStats(t *testing.T) {
 	}
 	if code := getJSON(t, srv.URL(), "/api/v1/work_queue_stats", &doc); code != 200 || len(doc.Stats) != 2 || doc.Stats[0].Pending != 1 {
 		t.Fatalf("HTTP stats: %d %+v", code, doc)
+	}
+}
+
+// TestDashboardAPI_ListFlowRunsBlockingQuery checks wait_index: the call
+// waits for the next change, then lists it.
+func TestDashboardAPI_ListFlowRunsBlockingQuery(t *testing.T) {
+	_, c, ctx := setup(t)
+	dep, err := c.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: commandDeployment("d")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.FlowRuns.ListFlowRuns(ctx, &orionv1.ListFlowRunsRequest{})
+	if err != nil || first.GetIndex() == 0 || len(first.GetFlowRuns()) != 0 {
+		t.Fatalf("first list: %v %v", first, err)
+	}
+
+	// Nothing changes: the call blocks until its deadline.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.FlowRuns.ListFlowRuns(short, &orionv1.ListFlowRunsRequest{WaitIndex: first.GetIndex()}); client.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("blocking list without a change: %v, want DeadlineExceeded", err)
+	}
+
+	type result struct {
+		resp *orionv1.ListFlowRunsResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := c.FlowRuns.ListFlowRuns(ctx, &orionv1.ListFlowRunsRequest{WaitIndex: first.GetIndex()})
+		done <- result{resp, err}
+	}()
+	run := mustCreateRun(t, ctx, c, dep.GetDeployment().GetId())
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(r.resp.GetFlowRuns()) != 1 || r.resp.GetFlowRuns()[0].GetId() != run.GetId() || r.resp.GetIndex() <= first.GetIndex() {
+		t.Fatalf("blocking list after a change = %v", r.resp)
 	}
 }

@@ -76,10 +76,13 @@ func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlow
 	if req.GetScheduledBefore() != nil {
 		f.ScheduledBefore = req.GetScheduledBefore().AsTime()
 	}
+	if err := waitForChange(ctx, s.svc.Store, req.GetWaitIndex(), MaxBlockingWait); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.ListFlowRunsResponse{}
 	err = s.svc.Store.View(ctx, func(tx store.Tx) error {
 		list, next, err := tx.ListFlowRuns(f)
-		resp.FlowRuns, resp.NextPageToken = list, encodeToken(next)
+		resp.FlowRuns, resp.NextPageToken, resp.Index = list, encodeToken(next), tx.Index()
 		return err
 	})
 	return resp, err

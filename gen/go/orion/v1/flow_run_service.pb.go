@@ -280,8 +280,11 @@ type ListFlowRunsRequest struct {
 	// Only runs due before this time (next_scheduled_start_time).
 	ScheduledBefore *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=scheduled_before,json=scheduledBefore,proto3" json:"scheduled_before,omitempty"`
 	// Maximum results (default 200, at most 1000).
-	PageSize      int32  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Blocking query: wait until the store's modify index is above this one
+	// (at most 30 s) before listing. 0 lists at once.
+	WaitIndex     uint64 `protobuf:"varint,9,opt,name=wait_index,json=waitIndex,proto3" json:"wait_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -372,10 +375,20 @@ func (x *ListFlowRunsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListFlowRunsRequest) GetWaitIndex() uint64 {
+	if x != nil {
+		return x.WaitIndex
+	}
+	return 0
+}
+
 type ListFlowRunsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	FlowRuns      []*FlowRun             `protobuf:"bytes,1,rep,name=flow_runs,json=flowRuns,proto3" json:"flow_runs,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The store's modify index the list was read at; pass it as wait_index
+	// to wait for the next change.
+	Index         uint64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -422,6 +435,13 @@ func (x *ListFlowRunsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListFlowRunsResponse) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
 }
 
 type SetFlowRunStateRequest struct {
@@ -1272,7 +1292,7 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x11GetFlowRunRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"B\n" +
 	"\x12GetFlowRunResponse\x12,\n" +
-	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"\xcc\x02\n" +
+	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"\xeb\x02\n" +
 	"\x13ListFlowRunsRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12#\n" +
 	"\rdeployment_id\x18\x02 \x01(\tR\fdeploymentId\x124\n" +
@@ -1283,10 +1303,13 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x10scheduled_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0fscheduledBefore\x12\x1b\n" +
 	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"n\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"wait_index\x18\t \x01(\x04R\twaitIndex\"\x84\x01\n" +
 	"\x14ListFlowRunsResponse\x12.\n" +
 	"\tflow_runs\x18\x01 \x03(\v2\x11.orion.v1.FlowRunR\bflowRuns\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa2\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x04R\x05index\"\xa2\x01\n" +
 	"\x16SetFlowRunStateRequest\x12\x1e\n" +
 	"\vflow_run_id\x18\x01 \x01(\tR\tflowRunId\x12-\n" +
 	"\x05state\x18\x02 \x01(\v2\x17.orion.v1.StateProposalR\x05state\x12\x14\n" +

@@ -47,7 +47,11 @@ type FlowRunServiceClient interface {
 	// GetFlowRun returns a run by id.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	GetFlowRun(ctx context.Context, in *GetFlowRunRequest, opts ...grpc.CallOption) (*GetFlowRunResponse, error)
-	// ListFlowRuns lists runs, newest first, with filters.
+	// ListFlowRuns lists runs, newest first, with filters. With wait_index
+	// set it is a blocking query: it first waits until the store has changed
+	// since that index (at most 30 seconds, or until the call is cancelled),
+	// so a client that passes the previous response's index is told of
+	// changes at once without polling.
 	// Errors: INVALID_ARGUMENT (bad filter, page token or size).
 	ListFlowRuns(ctx context.Context, in *ListFlowRunsRequest, opts ...grpc.CallOption) (*ListFlowRunsResponse, error)
 	// SetFlowRunState proposes a new state for a run. Orchestration outcomes
@@ -218,7 +222,11 @@ type FlowRunServiceServer interface {
 	// GetFlowRun returns a run by id.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	GetFlowRun(context.Context, *GetFlowRunRequest) (*GetFlowRunResponse, error)
-	// ListFlowRuns lists runs, newest first, with filters.
+	// ListFlowRuns lists runs, newest first, with filters. With wait_index
+	// set it is a blocking query: it first waits until the store has changed
+	// since that index (at most 30 seconds, or until the call is cancelled),
+	// so a client that passes the previous response's index is told of
+	// changes at once without polling.
 	// Errors: INVALID_ARGUMENT (bad filter, page token or size).
 	ListFlowRuns(context.Context, *ListFlowRunsRequest) (*ListFlowRunsResponse, error)
 	// SetFlowRunState proposes a new state for a run. Orchestration outcomes

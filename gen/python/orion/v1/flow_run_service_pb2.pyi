@@ -118,7 +118,7 @@ class ListFlowRunStatesResponse(_message.Message):
     def __init__(self, states: _Optional[_Iterable[_Union[_state_pb2.State, _Mapping]]] = ...) -> None: ...
 
 class ListFlowRunsRequest(_message.Message):
-    __slots__ = ["deployment_id", "flow_name", "page_size", "page_token", "scheduled_before", "state_types", "tags", "work_queue_name"]
+    __slots__ = ["deployment_id", "flow_name", "page_size", "page_token", "scheduled_before", "state_types", "tags", "wait_index", "work_queue_name"]
     DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +126,7 @@ class ListFlowRunsRequest(_message.Message):
     SCHEDULED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     STATE_TYPES_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_INDEX_FIELD_NUMBER: _ClassVar[int]
     WORK_QUEUE_NAME_FIELD_NUMBER: _ClassVar[int]
     deployment_id: str
     flow_name: str
@@ -134,16 +135,19 @@ class ListFlowRunsRequest(_message.Message):
     scheduled_before: _timestamp_pb2.Timestamp
     state_types: _containers.RepeatedScalarFieldContainer[_state_pb2.StateType]
     tags: _containers.RepeatedScalarFieldContainer[str]
+    wait_index: int
     work_queue_name: str
-    def __init__(self, flow_name: _Optional[str] = ..., deployment_id: _Optional[str] = ..., state_types: _Optional[_Iterable[_Union[_state_pb2.StateType, str]]] = ..., tags: _Optional[_Iterable[str]] = ..., work_queue_name: _Optional[str] = ..., scheduled_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, flow_name: _Optional[str] = ..., deployment_id: _Optional[str] = ..., state_types: _Optional[_Iterable[_Union[_state_pb2.StateType, str]]] = ..., tags: _Optional[_Iterable[str]] = ..., work_queue_name: _Optional[str] = ..., scheduled_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., wait_index: _Optional[int] = ...) -> None: ...
 
 class ListFlowRunsResponse(_message.Message):
-    __slots__ = ["flow_runs", "next_page_token"]
+    __slots__ = ["flow_runs", "index", "next_page_token"]
     FLOW_RUNS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     flow_runs: _containers.RepeatedCompositeFieldContainer[_flow_run_pb2.FlowRun]
+    index: int
     next_page_token: str
-    def __init__(self, flow_runs: _Optional[_Iterable[_Union[_flow_run_pb2.FlowRun, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, flow_runs: _Optional[_Iterable[_Union[_flow_run_pb2.FlowRun, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., index: _Optional[int] = ...) -> None: ...
 
 class RetryFlowRunRequest(_message.Message):
     __slots__ = ["id", "message", "transition_id"]

@@ -92,7 +92,11 @@ class FlowRunServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListFlowRuns(self, request, context):
-        """ListFlowRuns lists runs, newest first, with filters.
+        """ListFlowRuns lists runs, newest first, with filters. With wait_index
+        set it is a blocking query: it first waits until the store has changed
+        since that index (at most 30 seconds, or until the call is cancelled),
+        so a client that passes the previous response's index is told of
+        changes at once without polling.
         Errors: INVALID_ARGUMENT (bad filter, page token or size).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -177,6 +177,14 @@ export declare type ListFlowRunsRequest = Message<"orion.v1.ListFlowRunsRequest"
    * @generated from field: string page_token = 8;
    */
   pageToken: string;
+
+  /**
+   * Blocking query: wait until the store's modify index is above this one
+   * (at most 30 s) before listing. 0 lists at once.
+   *
+   * @generated from field: uint64 wait_index = 9;
+   */
+  waitIndex: bigint;
 };
 
 /**
@@ -198,6 +206,14 @@ export declare type ListFlowRunsResponse = Message<"orion.v1.ListFlowRunsRespons
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * The store's modify index the list was read at; pass it as wait_index
+   * to wait for the next change.
+   *
+   * @generated from field: uint64 index = 3;
+   */
+  index: bigint;
 };
 
 /**
@@ -586,7 +602,11 @@ export declare const FlowRunService: GenService<{
     output: typeof GetFlowRunResponseSchema;
   },
   /**
-   * ListFlowRuns lists runs, newest first, with filters.
+   * ListFlowRuns lists runs, newest first, with filters. With wait_index
+   * set it is a blocking query: it first waits until the store has changed
+   * since that index (at most 30 seconds, or until the call is cancelled),
+   * so a client that passes the previous response's index is told of
+   * changes at once without polling.
    * Errors: INVALID_ARGUMENT (bad filter, page token or size).
    *
    * @generated from rpc orion.v1.FlowRunService.ListFlowRuns
