@@ -105,7 +105,6 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			chromedp.WaitVisible(xpathText("table", "td", "every day at 09:00")),
 			chromedp.WaitVisible(xpathText("table", "td", "America/New_York")),
 			chromedp.WaitVisible(css("a.mark, span.marks .none")))
-		b.screenshot(shots, "deployments.png")
 		b.do("filter by name",
 			chromedp.SendKeys(css("#dep-filter"), "hello"),
 			chromedp.WaitNotPresent(`//a[contains(., "sleeper/sleepy")]`),
@@ -216,6 +215,11 @@ func TestDashboard_EndToEnd(t *testing.T) {
 			chromedp.WaitVisible(xpathText("table", "th", "worker-1")),
 			chromedp.WaitVisible(xpathText("table", "td", "Connected")))
 		b.screenshot(shots, "work-queues.png")
+		b.do("deployments show their last runs",
+			chromedp.Navigate(e.url()+"/deployments"),
+			chromedp.WaitVisible(`//a[contains(@class, "st-CANCELLED")][contains(@aria-label, "Cancelled")]`),
+			chromedp.WaitVisible(`//tr[.//a[contains(., "hello-world/hello-world-daily")]]//a[contains(@class, "st-COMPLETED")]`))
+		b.screenshot(shots, "deployments.png")
 	})
 
 	t.Run("usable at 390 px", func(t *testing.T) {
