@@ -61,7 +61,7 @@ async function render({ focus = true } = {}) {
     await page.render(main, { params, query: new URLSearchParams(location.search), signal: controller.signal, navigate, setQuery });
   } catch (err) {
     if (err.name === 'AbortError' || controller.signal.aborted) return;
-    replace(main, h('h1', {}, 'Something went wrong'), errorBox(err));
+    replace(main, h('h1', {}, err.isAuth ? 'API token needed' : 'Something went wrong'), errorBox(err));
   }
   if (focus && !controller.signal.aborted) main.focus({ preventScroll: true });
 }
