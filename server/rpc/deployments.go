@@ -151,3 +151,12 @@ func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *or
 	}
 	return resp, nil
 }
+
+func (s *deploymentService) ListDeploymentRunSummaries(ctx context.Context, req *orionv1.ListDeploymentRunSummariesRequest) (*orionv1.ListDeploymentRunSummariesResponse, error) {
+	resp := &orionv1.ListDeploymentRunSummariesResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Summaries, err = runs.DeploymentSummaries(tx, req.GetDeploymentIds(), int(req.GetRecentRuns()))
+		return err
+	})
+	return resp, err
+}

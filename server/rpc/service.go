@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"encoding/base64"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -15,6 +16,9 @@ import (
 	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
+
+// MaxBlockingWait bounds how long a blocking query (wait_index) waits.
+const MaxBlockingWait = 30 * time.Second
 
 // Page size limits for list calls.
 const (
@@ -96,4 +100,28 @@ func required(field, value string) error {
 		return store.Invalidf("%s is required", field)
 	}
 	return nil
+}
+
+// waitForChange is the wait of a blocking query: it returns once the
+// store's modify index is above index (at once when index is 0), after max,
+// or with the context's error when the caller gave up.
+func waitForChange(ctx context.Context, st store.Store, index uint64, max time.Duration) error {
+	if index == 0 {
+		return nil
+	}
+	timer := time.NewTimer(max)
+	defer timer.Stop()
+	for {
+		changed, current := st.Changed()
+		if current > index {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

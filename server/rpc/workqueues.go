@@ -10,6 +10,7 @@ import (
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/validate"
 )
@@ -147,4 +148,13 @@ func (s *workQueueService) PreviewWorkQueue(ctx context.Context, req *orionv1.Pr
 func (s *workQueueService) ListAgents(ctx context.Context, _ *orionv1.ListAgentsRequest) (*orionv1.ListAgentsResponse, error) {
 	agents, err := s.svc.Dispatcher.ListAgents(ctx)
 	return &orionv1.ListAgentsResponse{Agents: agents}, err
+}
+
+func (s *workQueueService) ListWorkQueueStats(ctx context.Context, _ *orionv1.ListWorkQueueStatsRequest) (*orionv1.ListWorkQueueStatsResponse, error) {
+	resp := &orionv1.ListWorkQueueStatsResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Stats, err = runs.QueueStats(tx)
+		return err
+	})
+	return resp, err
 }

@@ -16,6 +16,7 @@ type runKeys struct {
 	created     []byte // <time(create_time)> <run_id>
 	deployment  []byte // <deployment_id> 0x00 <created>
 	idempotency []byte // <flow_id> 0x00 <idempotency_key>
+	scheduled   []byte // <deployment_id> 0x00 <time(next_scheduled_start_time)> <run_id>, SCHEDULED runs only
 }
 
 // createdKey is a run's key in idx_runs_by_created, and the suffix of its
@@ -38,6 +39,10 @@ func keysOf(r *orionv1.FlowRun) runKeys {
 	}
 	if r.GetIdempotencyKey() != "" {
 		k.idempotency = join(prefix(r.GetFlowId()), []byte(r.GetIdempotencyKey()))
+	}
+	if r.GetDeploymentId() != "" && r.GetState().GetType() == orionv1.StateType_STATE_TYPE_SCHEDULED {
+		tk := timeKey(asTime(r.GetNextScheduledStartTime()))
+		k.scheduled = join(prefix(r.GetDeploymentId()), tk[:], []byte(r.GetId()))
 	}
 	return k
 }
@@ -122,6 +127,7 @@ func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 		{bucketRunsByCreated, old.created, cur.created, nil},
 		{bucketRunsByDeployment, old.deployment, cur.deployment, nil},
 		{bucketRunsByIdempotency, old.idempotency, cur.idempotency, []byte(id)},
+		{bucketScheduledByDep, old.scheduled, cur.scheduled, nil},
 	} {
 		if bytes.Equal(e.old, e.cur) {
 			continue

@@ -16,7 +16,11 @@ import (
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version and upgrades an older one.
-const SchemaVersion = 2
+//
+//	1: the first layout
+//	2: adds tokens (API tokens)
+//	3: adds idx_scheduled_by_deployment (built from flow_runs on upgrade)
+const SchemaVersion = 3
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -31,6 +35,7 @@ var (
 	bucketRunsByCreated     = []byte("idx_runs_by_created")
 	bucketRunsByDeployment  = []byte("idx_runs_by_deployment")
 	bucketRunsByIdempotency = []byte("idx_runs_by_idempotency")
+	bucketScheduledByDep    = []byte("idx_scheduled_by_deployment")
 	bucketStates            = []byte("states")
 	bucketLogs              = []byte("logs")
 	bucketLogSeq            = []byte("log_seq")
@@ -44,7 +49,7 @@ var (
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
 		bucketDeployments, bucketDeploymentsByName,
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
-		bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
+		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
 		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens,
 	}
 )
@@ -104,6 +109,13 @@ var migrations = []func(btx *bolt.Tx) error{
 	func(btx *bolt.Tx) error {
 		_, err := btx.CreateBucketIfNotExists(bucketTokens)
 		return err
+	},
+	// 2 → 3: scheduled runs by deployment, built from the runs.
+	func(btx *bolt.Tx) error {
+		if _, err := btx.CreateBucketIfNotExists(bucketScheduledByDep); err != nil {
+			return err
+		}
+		return buildScheduledByDeployment(btx)
 	},
 }
 

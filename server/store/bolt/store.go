@@ -20,6 +20,8 @@
 //	idx_runs_by_created       <time(create_time)> <run_id>                             → empty
 //	idx_runs_by_deployment    <deployment_id> 0x00 <time(create_time)> <run_id>        → empty
 //	idx_runs_by_idempotency   <flow_id> 0x00 <idempotency_key>                          → run_id
+//	idx_scheduled_by_deployment <deployment_id> 0x00 <time(next_scheduled_start_time)> <run_id> → empty
+//	                          (SCHEDULED runs of a deployment only; since schema version 2)
 //
 //	states                    <run_id> 0x00 <seq:8>  → orion.v1.State (seq: the bucket's NextSequence)
 //	logs                      <run_id> 0x00 <seq:8>  → orion.v1.Log   (seq: per run, from log_seq)

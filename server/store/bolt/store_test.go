@@ -377,15 +377,28 @@ func must(t testing.TB, err error) {
 func second[T any](_ T, err error) error { return err }
 
 // TestOpen_UpgradesVersion1 opens a file in the first layout (no tokens
-// bucket): it is upgraded in place, keeps its data and verifies clean.
+// bucket, no idx_scheduled_by_deployment): it is upgraded in place through
+// every migration, keeps its data, has the new index built from its runs,
+// and verifies clean.
 func TestOpen_UpgradesVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orion.db")
 	s := openTest(t, path, Options{})
 	fillSample(t, s)
+	due := time.Now().Add(time.Hour).UTC()
+	run := &orionv1.FlowRun{
+		Id: "r2", FlowId: "f1", FlowName: "etl", DeploymentId: "d2",
+		State:                  &orionv1.State{Id: "s2", Type: orionv1.StateType_STATE_TYPE_SCHEDULED, Timestamp: timestamppb.Now()},
+		NextScheduledStartTime: timestamppb.New(due),
+		CreateTime:             timestamppb.Now(),
+	}
+	must(t, s.Update(context.Background(), func(tx store.Tx) error { return tx.PutFlowRun(run) }))
 	_, index := s.Changed()
+	// Make the file what a version-1 server wrote.
 	must(t, s.db.Update(func(btx *bolt.Tx) error {
-		if err := btx.DeleteBucket(bucketTokens); err != nil {
-			return err
+		for _, b := range [][]byte{bucketTokens, bucketScheduledByDep} {
+			if err := btx.DeleteBucket(b); err != nil {
+				return err
+			}
 		}
 		return putUint64(btx.Bucket(bucketMeta), keySchemaVersion, 1)
 	}))
@@ -396,6 +409,16 @@ func TestOpen_UpgradesVersion1(t *testing.T) {
 		t.Fatalf("schema version after upgrade %d (%v), want %d", v, err, SchemaVersion)
 	}
 	checkSample(t, s, index)
+	must(t, s.View(context.Background(), func(tx store.Tx) error {
+		runs, total, err := tx.ScheduledRuns("d2", time.Now(), 10)
+		if err != nil {
+			return err
+		}
+		if total != 1 || len(runs) != 1 || runs[0].GetId() != "r2" {
+			t.Fatalf("ScheduledRuns after upgrade: %d %v", total, runs)
+		}
+		return nil
+	}))
 	must(t, s.Update(context.Background(), func(tx store.Tx) error {
 		return tx.PutToken(&store.Token{Meta: &orionv1.ApiToken{Id: "t1", Name: "n"}, SecretHash: make([]byte, 32)})
 	}))
