@@ -384,14 +384,6 @@ func TestOpen_UpgradesVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orion.db")
 	s := openTest(t, path, Options{})
 	fillSample(t, s)
-	due := time.Now().Add(time.Hour).UTC()
-	run := &orionv1.FlowRun{
-		Id: "r2", FlowId: "f1", FlowName: "etl", DeploymentId: "d2",
-		State:                  &orionv1.State{Id: "s2", Type: orionv1.StateType_STATE_TYPE_SCHEDULED, Timestamp: timestamppb.Now()},
-		NextScheduledStartTime: timestamppb.New(due),
-		CreateTime:             timestamppb.Now(),
-	}
-	must(t, s.Update(context.Background(), func(tx store.Tx) error { return tx.PutFlowRun(run) }))
 	_, index := s.Changed()
 	// Make the file what a version-1 server wrote.
 	must(t, s.db.Update(func(btx *bolt.Tx) error {
@@ -410,11 +402,11 @@ func TestOpen_UpgradesVersion1(t *testing.T) {
 	}
 	checkSample(t, s, index)
 	must(t, s.View(context.Background(), func(tx store.Tx) error {
-		runs, total, err := tx.ScheduledRuns("d2", time.Now(), 10)
+		runs, total, err := tx.ScheduledRuns("d1", time.Unix(0, 0), 10)
 		if err != nil {
 			return err
 		}
-		if total != 1 || len(runs) != 1 || runs[0].GetId() != "r2" {
+		if total != 1 || len(runs) != 1 || runs[0].GetId() != "r1" {
 			t.Fatalf("ScheduledRuns after upgrade: %d %v", total, runs)
 		}
 		return nil
