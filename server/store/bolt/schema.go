@@ -232,15 +232,15 @@ func forEachPrefix(b *bolt.Bucket, p []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-// deletePrefix deletes every key of b that starts with p.
-func deletePrefix(b *bolt.Bucket, p []byte) error {
+// deletePrefix deletes every key of bucket that starts with p.
+func (t *tx) deletePrefix(bucket, p []byte) error {
 	var keys [][]byte
-	_ = forEachPrefix(b, p, func(k, _ []byte) error {
+	_ = forEachPrefix(t.bucket(bucket), p, func(k, _ []byte) error {
 		keys = append(keys, bytes.Clone(k))
 		return nil
 	})
 	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+		if err := t.del(bucket, k); err != nil {
 			return err
 		}
 	}
