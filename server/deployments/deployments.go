@@ -6,7 +6,6 @@ package deployments
 import (
 	"errors"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -34,7 +33,7 @@ func EnsureFlow(tx store.Tx, name string, tags []string) (*orionv1.Flow, bool, e
 		return nil, false, err
 	}
 	now := timestamppb.New(tx.Now())
-	f = &orionv1.Flow{Id: uuid.NewString(), Name: name, Tags: tags, CreateTime: now, UpdateTime: now}
+	f = &orionv1.Flow{Id: store.NewID(), Name: name, Tags: tags, CreateTime: now, UpdateTime: now}
 	if err := tx.PutFlow(f); err != nil {
 		return nil, false, err
 	}
@@ -54,7 +53,7 @@ func EnsureWorkQueue(tx store.Tx, name string) (*orionv1.WorkQueue, error) {
 		return nil, err
 	}
 	now := timestamppb.New(tx.Now())
-	q = &orionv1.WorkQueue{Id: uuid.NewString(), Name: name, CreateTime: now, UpdateTime: now}
+	q = &orionv1.WorkQueue{Id: store.NewID(), Name: name, CreateTime: now, UpdateTime: now}
 	return q, tx.PutWorkQueue(q)
 }
 
@@ -87,7 +86,7 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 	created := errors.Is(err, store.ErrNotFound)
 	switch {
 	case created:
-		d.Id = uuid.NewString()
+		d.Id = store.NewID()
 		d.CreateTime = now
 		d.IsScheduleActive = true
 	case err != nil:

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -41,7 +40,7 @@ func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentReq
 		if req.GetAgentId() == "" || errors.Is(err, store.ErrNotFound) {
 			id = req.GetAgentId()
 			if id == "" {
-				id = uuid.NewString()
+				id = store.NewID()
 			}
 			a = &orionv1.Agent{Id: id, RegisterTime: now}
 		} else if err != nil {

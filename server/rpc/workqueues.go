@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -26,7 +25,7 @@ func (s *workQueueService) CreateWorkQueue(ctx context.Context, req *orionv1.Cre
 		return nil, err
 	}
 	q := &orionv1.WorkQueue{
-		Id: uuid.NewString(), Name: in.GetName(), Description: in.GetDescription(), IsPaused: in.GetIsPaused(),
+		Id: store.NewID(), Name: in.GetName(), Description: in.GetDescription(), IsPaused: in.GetIsPaused(),
 		ConcurrencyLimit: in.ConcurrencyLimit, Tags: in.GetTags(),
 	}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {

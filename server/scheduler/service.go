@@ -59,6 +59,7 @@ type Scheduler struct {
 type dueEntry struct {
 	version versionKey
 	checkAt time.Time
+	ahead   ahead
 }
 
 // PassStats describes one pass.
@@ -168,6 +169,10 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 				continue
 			}
 			stats.Evaluated++
+			prev := unknownAhead
+			if e, ok := s.due[d.GetId()]; ok && e.version == v {
+				prev = e.ahead
+			}
 			sched, err := ScheduleOf(d)
 			if err != nil {
 				// Validated when stored; log and leave the others running.
@@ -178,9 +183,9 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 			if d.GetScheduleWatermark() != nil {
 				watermark = d.GetScheduleWatermark().AsTime()
 			}
-			p := s.cfg.planDates(sched, watermark, now)
+			p := s.cfg.planDates(sched, watermark, now, prev)
 			if len(p.dates) == 0 {
-				seen[d.GetId()] = dueEntry{version: v, checkAt: p.checkAt}
+				seen[d.GetId()] = dueEntry{version: v, checkAt: p.checkAt, ahead: p.ahead}
 				continue
 			}
 			todo = append(todo, work{dep: d, version: v, plan: p})
@@ -251,7 +256,7 @@ func (s *Scheduler) write(ctx context.Context, batch []work, seen map[string]due
 			if err := tx.PutDeployment(d); err != nil {
 				return err
 			}
-			next[d.GetId()] = dueEntry{version: version(d), checkAt: w.plan.checkAt}
+			next[d.GetId()] = dueEntry{version: version(d), checkAt: w.plan.checkAt, ahead: w.plan.ahead}
 		}
 		return nil
 	})
