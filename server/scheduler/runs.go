@@ -54,8 +54,10 @@ func createRuns(tx store.Tx, flow *orionv1.Flow, dep *orionv1.Deployment, dates 
 }
 
 // DeleteAutoScheduled deletes dep's auto-scheduled runs that have not
-// started (still SCHEDULED) inside tx. Manual runs and runs an agent has
-// claimed are kept. Because it runs in the caller's transaction and the
+// started (still SCHEDULED and never run) inside tx. Manual runs, runs an
+// agent has claimed and runs that already ran and wait in SCHEDULED for a
+// retry (AwaitingRetry, run_count > 0, as Prefect keeps them) are kept.
+// Because it runs in the caller's transaction and the
 // scheduler re-checks the deployment in its own before writing, no run of
 // an old schedule can appear after the edit that removed it.
 func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
@@ -69,7 +71,7 @@ func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
 			return 0, err
 		}
 		for _, r := range page {
-			if r.GetAutoScheduled() {
+			if r.GetAutoScheduled() && r.GetRunCount() == 0 {
 				doomed = append(doomed, r.GetId())
 			}
 		}

@@ -298,3 +298,47 @@ func TestScheduler_IntervalAnchorAndBackfill(t *testing.T) {
 	}
 	checkUnique(t, e.runs(dep.GetId()))
 }
+
+// TestScheduler_PauseKeepsRunsAwaitingRetry: an auto-scheduled run that ran,
+// failed and waits in SCHEDULED (AwaitingRetry) for its retry has started,
+// so pausing, editing or deleting keeps it (Prefect deletes only runs with
+// run_count 0); its never-run siblings go.
+func TestScheduler_PauseKeepsRunsAwaitingRetry(t *testing.T) {
+	for _, change := range []string{"pause", "edit", "delete"} {
+		t.Run(change, func(t *testing.T) {
+			e := newEnv(t, t0)
+			dep := e.upsert(cron("* * * * *"))
+			e.pass(e.scheduler())
+			var retryID string
+			e.update(func(tx store.Tx) error {
+				rs, _, err := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: dep.GetId()})
+				if err != nil {
+					return err
+				}
+				r := rs[0]
+				retryID = r.GetId()
+				r.RunCount = 1
+				r.State = &orionv1.State{Id: "retry", Type: orchestration.Scheduled, Name: orchestration.NameAwaitingRetry,
+					Timestamp: timestamppb.New(tx.Now()), ScheduledTime: timestamppb.New(tx.Now().Add(time.Minute))}
+				return tx.PutFlowRun(r)
+			})
+			e.update(func(tx store.Tx) (err error) {
+				switch change {
+				case "pause":
+					_, err = deployments.SetScheduleActive(tx, dep.GetId(), false)
+				case "edit":
+					_, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+						Name: "every", FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: cron("0 * * * *"),
+					})
+				case "delete":
+					_, err = deployments.Delete(tx, dep.GetId())
+				}
+				return err
+			})
+			rs := e.runs(dep.GetId())
+			if len(rs) != 1 || rs[0].GetId() != retryID {
+				t.Fatalf("after %s: %d runs left, want only the run awaiting its retry (%s)", change, len(rs), retryID)
+			}
+		})
+	}
+}
