@@ -83,7 +83,13 @@ func newEnv(t *testing.T) *env {
 func (e *env) url() string { return fmt.Sprintf("http://127.0.0.1:%d", e.port) }
 
 func (e *env) environ() []string {
-	return append(append(os.Environ(), "ORION_HOME="+e.home, "ORION_API_URL="+e.url()), e.extra...)
+	return append(append(os.Environ(), "ORION_HOME="+e.home, "ORION_API_URL="+e.url(), raceEnv()), e.extra...)
+}
+
+// raceEnv keeps the -race binary from sleeping a second at every exit
+// (GORACE's atexit_sleep_ms): the tests run hundreds of CLI commands.
+func raceEnv() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
 }
 
 // with returns a copy of e whose processes also get the variables kv

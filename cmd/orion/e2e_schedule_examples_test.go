@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,8 +51,6 @@ type exampleRun struct {
 // whatever today's date), their dates across fixed DST changes, the
 // scheduler's runs, backfill, pause and resume.
 func TestEndToEnd_ScheduleExamples(t *testing.T) {
-	// A -race binary sleeps 1 s when it exits; this test runs ~40 commands.
-	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	e := newEnv(t)
 	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
 

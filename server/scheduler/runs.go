@@ -92,8 +92,9 @@ func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
 // for a new deployment), before d is written. It anchors an interval
 // schedule that has none: at the stored anchor when the schedule is
 // otherwise unchanged (a redeploy keeps its grid), else at now. An
-// unchanged schedule keeps its watermark; a changed one clears it and
-// deletes the old schedule's unstarted auto-scheduled runs.
+// unchanged deployment keeps its watermark and its runs; any change the
+// runs would carry clears the watermark and deletes the unstarted
+// auto-scheduled runs, which the scheduler then creates anew.
 func PrepareUpsert(tx store.Tx, old, d *orionv1.Deployment) error {
 	if iv := d.GetSchedule().GetInterval(); iv != nil && iv.GetAnchorDate() == nil {
 		if oldIv := old.GetSchedule().GetInterval(); oldIv.GetAnchorDate() != nil {
@@ -111,12 +112,29 @@ func PrepareUpsert(tx store.Tx, old, d *orionv1.Deployment) error {
 	if old == nil {
 		return nil
 	}
-	if proto.Equal(old.GetSchedule(), d.GetSchedule()) {
+	if sameRuns(old, d) {
 		d.ScheduleWatermark = old.GetScheduleWatermark()
 		return nil
 	}
 	_, err := DeleteAutoScheduled(tx, old.GetId())
 	return err
+}
+
+// sameRuns reports whether the scheduler would create the same runs from d
+// as from old: everything but identity, timestamps, the watermark, the
+// pause state and the description is equal. A redeploy that changes
+// anything else (parameters, tags, work queue, infrastructure, retries,
+// the flow's source) replaces the unstarted auto-scheduled runs, as
+// Prefect does on every upsert, so none runs with stale settings; an
+// unchanged redeploy keeps them.
+func sameRuns(old, d *orionv1.Deployment) bool {
+	strip := func(x *orionv1.Deployment) *orionv1.Deployment {
+		c := proto.Clone(x).(*orionv1.Deployment)
+		c.Id, c.CreateTime, c.UpdateTime, c.ScheduleWatermark = "", nil, nil, nil
+		c.IsScheduleActive, c.Description = false, ""
+		return c
+	}
+	return proto.Equal(strip(old), strip(d))
 }
 
 // SetActive pauses (false) or resumes (true) d's schedule inside tx and

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -340,5 +341,52 @@ func TestScheduler_PauseKeepsRunsAwaitingRetry(t *testing.T) {
 				t.Fatalf("after %s: %d runs left, want only the run awaiting its retry (%s)", change, len(rs), retryID)
 			}
 		})
+	}
+}
+
+// TestScheduler_RedeployReplacesStaleRuns: a redeploy that changes what the
+// runs carry (here the parameters) replaces the unstarted auto-scheduled
+// runs with ones carrying the new values; an unchanged redeploy keeps them.
+func TestScheduler_RedeployReplacesStaleRuns(t *testing.T) {
+	e := newEnv(t, t0)
+	deploy := func(greeting string) *orionv1.Deployment {
+		var d *orionv1.Deployment
+		params, _ := structpb.NewStruct(map[string]any{"greeting": greeting})
+		e.update(func(tx store.Tx) (err error) {
+			d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+				Name: "every", FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"},
+				Schedule: cron("*/10 * * * *"), Parameters: params,
+			})
+			return err
+		})
+		return d
+	}
+	greetings := func(depID string) map[string]int {
+		out := map[string]int{}
+		for _, r := range e.runs(depID) {
+			out[r.GetParameters().AsMap()["greeting"].(string)]++
+		}
+		return out
+	}
+	dep := deploy("hello")
+	s := e.scheduler()
+	e.pass(s)
+	before := e.runs(dep.GetId())
+	if len(before) == 0 {
+		t.Fatal("no runs scheduled")
+	}
+
+	deploy("hello") // unchanged: the same runs
+	if after := e.runs(dep.GetId()); len(after) != len(before) || after[0].GetId() != before[0].GetId() {
+		t.Fatalf("an unchanged redeploy replaced the runs: %d → %d", len(before), len(after))
+	}
+
+	deploy("bonjour")
+	if n := len(e.runs(dep.GetId())); n != 0 {
+		t.Fatalf("%d stale runs kept after the parameters changed", n)
+	}
+	e.pass(s)
+	if g := greetings(dep.GetId()); g["hello"] != 0 || g["bonjour"] != len(before) {
+		t.Fatalf("runs after the redeploy by greeting: %v, want %d bonjour", g, len(before))
 	}
 }
