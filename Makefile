@@ -75,17 +75,47 @@ check-generate: generate ## Fail when gen/ differs from what proto/ generates
 	@echo "gen/ matches proto/"
 
 .PHONY: lint
-lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI validation
+lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI validation, dashboard modules
 	$(GO) vet ./...
+	@$(MAKE) ui
 	@out="$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(BUF) lint
 	$(BUF) format -d --exit-code
 	node scripts/validate-openapi.mjs gen/openapi/orion.swagger.json
 
 .PHONY: test
-test: deps check-generate lint ## Everything CI runs: generated code check, lint, and all tests with -race
+test: deps check-generate lint ## Everything CI runs: generated code check, lint, all tests with -race, a short fuzz run
 	mkdir -p $(TMP)
 	$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee $(TMP)/test.log | scripts/test-summary
+	$(MAKE) fuzz-short
+
+# Native Go fuzz targets: package:target. make test runs each briefly;
+# `make fuzz FUZZTIME=10m` runs them longer.
+FUZZ_TARGETS := ./client/cli:FuzzYAMLSpecs ./client/cli:FuzzPythonLoaderOutput \
+	./server/scheduler:FuzzSchedule ./server/validate:FuzzCreateDeployment ./server/validate:FuzzRequests
+FUZZTIME ?= 5m
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 5m each); new crashers land in testdata/fuzz/
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## Run every fuzz target for 10s (part of make test)
+	@$(MAKE) fuzz FUZZTIME=10s
+
+.PHONY: ui
+ui: ## Check the dashboard's ES modules parse (no build step: server/gateway/ui/static is embedded as it is)
+	@for f in $$(git ls-files 'server/gateway/ui/static/*.js'); do node --check "$$f"; done
+	@echo "dashboard modules OK"
+
+SCREENSHOTS ?= $(CURDIR)/docs/screenshots
+.PHONY: screenshots
+screenshots: ## Write PNGs of every dashboard page (1280 px, one at 390 px) to docs/screenshots (needs chromium)
+	mkdir -p $(SCREENSHOTS)
+	ORION_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -count=1 -run 'TestDashboard_EndToEnd' ./cmd/orion
 
 .PHONY: test-fault
 test-fault: ## Fault tests with real processes: kill -9 of agents and the server, restarts, a network cut

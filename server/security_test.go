@@ -21,6 +21,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/orion-run/orion/client"
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
@@ -62,7 +63,12 @@ func httpDo(t *testing.T, hc *http.Client, method, url, token, body string) (int
 // needs a token with the right scope, over gRPC and HTTP alike.
 func TestAuth_TokensAndScopes(t *testing.T) {
 	t.Setenv(client.EnvAPIKey, "")
-	srv := servertest.New(t)
+	var logs syncBuffer // every log line, to check no token ever appears
+	srv, err := servertest.Start(servertest.Config(t.TempDir()), hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	anon := dial(t, srv.URL())
@@ -132,6 +138,15 @@ func TestAuth_TokensAndScopes(t *testing.T) {
 	_, err = runner.FlowRuns.SetFlowRunState(ctx, &orionv1.SetFlowRunStateRequest{FlowRunId: "x", Force: true, State: &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_COMPLETED}})
 	if client.Code(err) != codes.PermissionDenied {
 		t.Fatalf("force with a run token: %v", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "request refused") || !strings.Contains(out, "api token created") {
+		t.Fatalf("the server did not log the refusals and creations:\n%s", out)
+	}
+	for _, secret := range []string{admin.GetSecret(), read.GetSecret(), runTok.GetSecret()} {
+		if strings.Contains(out, secret) || strings.Contains(out, strings.Split(secret, "_")[2]) {
+			t.Fatalf("a token appears in the server log:\n%s", out)
+		}
 	}
 }
 
@@ -245,5 +260,77 @@ func TestTLS_ServerAndAgentCertificates(t *testing.T) {
 		if code, body := httpDo(t, hc, "GET", srv.URL()+"/api/v1/deployments", "", ""); code != 200 {
 			t.Fatalf("HTTPS (h2=%v): %d %s", h2, code, body)
 		}
+	}
+}
+
+// TestAuth_AgentTokensServeTheirQueues: an agent token restricted to work
+// queues may register only for them and write logs only for their runs,
+// and no agent token may act as an agent another token registered.
+func TestAuth_AgentTokensServeTheirQueues(t *testing.T) {
+	t.Setenv(client.EnvAPIKey, "")
+	srv := servertest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	anon := dial(t, srv.URL())
+	admin, err := anon.Tokens.CreateToken(ctx, &orionv1.CreateTokenRequest{Name: "root", Scope: orionv1.TokenScope_TOKEN_SCOPE_ADMIN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := dial(t, srv.URL(), client.WithToken(admin.GetSecret()))
+	if _, err := root.Tokens.CreateToken(ctx, &orionv1.CreateTokenRequest{Name: "x", Scope: orionv1.TokenScope_TOKEN_SCOPE_READ, WorkQueues: []string{"q1"}}); client.Code(err) != codes.InvalidArgument {
+		t.Fatalf("work queues on a read token: %v", err)
+	}
+	tok := func(name string, queues ...string) *client.Client {
+		resp, err := root.Tokens.CreateToken(ctx, &orionv1.CreateTokenRequest{Name: name, Scope: orionv1.TokenScope_TOKEN_SCOPE_AGENT, WorkQueues: queues})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dial(t, srv.URL(), client.WithToken(resp.GetSecret()))
+	}
+	q1, other := tok("q1-agents", "q1"), tok("any-queue")
+
+	if _, err := q1.Agent.RegisterAgent(ctx, &agentv1.RegisterAgentRequest{Name: "a", WorkQueues: []string{"q1", "q2"}}); client.Code(err) != codes.PermissionDenied {
+		t.Fatalf("register for a queue outside the token's: %v", err)
+	}
+	reg, err := q1.Agent.RegisterAgent(ctx, &agentv1.RegisterAgentRequest{Name: "a", WorkQueues: []string{"q1"}})
+	if err != nil {
+		t.Fatalf("register for the token's queue: %v", err)
+	}
+	if _, err := q1.Agent.Heartbeat(ctx, &agentv1.HeartbeatRequest{AgentId: reg.GetAgentId()}); err != nil {
+		t.Fatalf("heartbeat as its own agent: %v", err)
+	}
+	if _, err := other.Agent.Heartbeat(ctx, &agentv1.HeartbeatRequest{AgentId: reg.GetAgentId()}); client.Code(err) != codes.PermissionDenied {
+		t.Fatalf("heartbeat as another token's agent: %v", err)
+	}
+	if _, err := other.Agent.RegisterAgent(ctx, &agentv1.RegisterAgentRequest{AgentId: reg.GetAgentId(), Name: "a", WorkQueues: []string{"q1"}}); client.Code(err) != codes.PermissionDenied {
+		t.Fatalf("taking over another token's agent: %v", err)
+	}
+
+	runIn := func(queue string) string {
+		dep, err := root.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: &orionv1.Deployment{
+			Name: "d-" + queue, FlowName: "f", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, WorkQueueName: queue,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := root.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run.GetFlowRun().GetId()
+	}
+	logTo := func(c *client.Client, runID string) error {
+		_, err := c.Logs.CreateLogs(ctx, &orionv1.CreateLogsRequest{Logs: []*orionv1.Log{{FlowRunId: runID, Message: "m", Timestamp: timestamppb.Now()}}})
+		return err
+	}
+	if err := logTo(q1, runIn("q1")); err != nil {
+		t.Fatalf("logs for a run of the token's queue: %v", err)
+	}
+	inQ2 := runIn("q2")
+	if err := logTo(q1, inQ2); client.Code(err) != codes.PermissionDenied {
+		t.Fatalf("logs for a run of another queue: %v", err)
+	}
+	if err := logTo(other, inQ2); err != nil {
+		t.Fatalf("an unrestricted agent token writing logs: %v", err)
 	}
 }

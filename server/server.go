@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -29,10 +30,13 @@ import (
 	"github.com/orion-run/orion/server/gateway"
 	"github.com/orion-run/orion/server/metrics"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/rpc"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/store/bolt"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // MaxMessageSize bounds gRPC messages in both directions (16 MiB).
@@ -69,7 +73,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 	}
 	if !cfg.IsLoopback() && !authn.Enabled() && !cfg.Insecure {
 		st.Close()
-		return nil, fmt.Errorf("refusing to serve %s without authentication: create a token first (orion token create --scope admin on a loopback server) or pass --insecure", cfg.Addr())
+		return nil, fmt.Errorf("refusing to serve %s without authentication: create a token first ('orion server bootstrap-token' with the server stopped) or pass --insecure", cfg.Addr())
 	}
 	tlsCfg, err := serverTLS(cfg)
 	if err != nil {
@@ -86,6 +90,7 @@ func New(cfg config.Config, log hclog.Logger) (*Server, error) {
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		LateAfter:         cfg.LateAfter,
 		Logger:            log,
+		Observer:          met,
 	})
 	return &Server{cfg: cfg, log: log, store: st, disp: disp, lis: lis, met: met, auth: authn, tls: tlsCfg}, nil
 }
@@ -95,10 +100,15 @@ func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
 // URL is the API URL clients use to reach the server.
 func (s *Server) URL() string {
-	if s.tls != nil {
-		return "https://" + s.lis.Addr().String()
+	addr := s.lis.Addr().String()
+	// A server on every interface is reached locally through loopback.
+	if tcp, ok := s.lis.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 	}
-	return "http://" + s.lis.Addr().String()
+	if s.tls != nil {
+		return "https://" + addr
+	}
+	return "http://" + addr
 }
 
 // Store returns the server's store.
@@ -111,8 +121,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	grpcOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
-		grpc.ChainStreamInterceptor(s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.ChainUnaryInterceptor(requestid.UnaryInterceptor(), s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
+		grpc.ChainStreamInterceptor(requestid.StreamInterceptor(), s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}
@@ -120,7 +130,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		grpcOpts = append(grpcOpts, grpc.Creds(terminatedTLS{}))
 	}
 	grpcServer := grpc.NewServer(grpcOpts...)
-	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Auth: s.auth, Logger: s.log.Named("rpc")}
+	svc := &rpc.Services{Store: s.store, Dispatcher: s.disp, Auth: s.auth, Logger: s.log.Named("rpc"), LogRate: logLimiter(s.cfg)}
 	svc.Register(grpcServer)
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(grpcServer, healthSrv)
@@ -143,7 +153,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	mux.Handle("GET /metrics", s.met.Handler())
 	mux.HandleFunc("GET /api/admin/backup", s.serveBackup)
 	mux.Handle("/", handler)
-	httpServer := &http.Server{Handler: s.met.WrapHTTP(mux), ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{Handler: requestid.Middleware(s.met.WrapHTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	lis := s.lis
 	if s.tls != nil {
 		// TLS is terminated before the gRPC/HTTP split; HTTP clients
@@ -167,6 +177,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		},
 		LoopInterval: s.cfg.SchedulerLoopInterval,
 		Logger:       s.log,
+		Observer:     s.met,
 	})
 	g.Go(func() error { return sched.Run(gctx2) })
 	g.Go(func() error {
@@ -189,6 +200,19 @@ func (s *Server) Serve(ctx context.Context) error {
 	})
 	s.log.Info("server started", "address", s.lis.Addr().String(), "store", s.cfg.DBPath)
 	return g.Wait()
+}
+
+// logLimiter bounds each run's log writes: LogLinesPerSecond lines in
+// bursts of ten seconds' worth, and 10 KB per line on average.
+func logLimiter(cfg config.Config) *ratelimit.Limiter {
+	if cfg.LogLinesPerSecond <= 0 {
+		return nil
+	}
+	burst := int(10 * cfg.LogLinesPerSecond)
+	return ratelimit.New(ratelimit.Limits{
+		LinesPerSecond: cfg.LogLinesPerSecond, LineBurst: max(burst, validate.MaxLogBatch),
+		BytesPerSecond: cfg.LogLinesPerSecond * 10_000, ByteBurst: max(burst*10_000, 64<<20),
+	}, nil)
 }
 
 func ignoreClosed(err error) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orion-run/orion/client"
+	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/servertest"
 )
@@ -28,20 +29,75 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()}); err != nil {
+	run, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if resp, err := http.Get(srv.URL() + "/api/health"); err == nil {
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL() + "/metrics")
+	scrape := func() string {
+		t.Helper()
+		resp, err := http.Get(srv.URL() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+
+	// An agent connects, is offered the run, claims it and goes away: the
+	// claim is timed, the stream counted, and the lease cut short.
+	reg, err := c.Agent.RegisterAgent(ctx, &agentv1.RegisterAgentRequest{Name: "m", WorkQueues: []string{"default"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	text := string(body)
+	sctx, closeStream := context.WithCancel(ctx)
+	stream, err := c.Agent.StreamWork(sctx, &agentv1.StreamWorkRequest{AgentId: reg.GetAgentId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.GetOffer() != nil {
+			break
+		}
+	}
+	if text := scrape(); !strings.Contains(text, "orion_agents_connected 1") {
+		t.Errorf("/metrics while an agent streams lacks orion_agents_connected 1")
+	}
+	claim, err := c.Agent.ClaimFlowRun(ctx, &agentv1.ClaimFlowRunRequest{AgentId: reg.GetAgentId(), FlowRunId: run.GetFlowRun().GetId()})
+	if err != nil || claim.GetLease() == nil {
+		t.Fatalf("claim: %v %v", claim, err)
+	}
+	closeStream()
+	watch, err := c.FlowRuns.WatchFlowRun(ctx, &orionv1.WatchFlowRunRequest{Id: run.GetFlowRun().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for claimed := false; ; {
+		msg, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("waiting for the lease to be cut: %v", err)
+		}
+		typ := msg.GetFlowRun().GetState().GetType()
+		claimed = claimed || typ == orionv1.StateType_STATE_TYPE_PENDING
+		if claimed && typ == orionv1.StateType_STATE_TYPE_SCHEDULED {
+			break // rescheduled: the lost agent's lease expired
+		}
+	}
+
+	text := scrape()
 	for _, want := range []string{
+		"orion_dispatch_latency_seconds_count 1",
+		`orion_lease_expiries_total{to_state="scheduled"} 1`,
+		"orion_agents_connected 0",
+		"orion_scheduler_pass_seconds_count",
+		"orion_scheduler_lag_seconds",
 		`orion_flow_run_transitions_total{from_state="none",to_state="scheduled"} 1`,
 		`orion_flow_runs{state="scheduled"} 1`,
 		`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateDeployment",grpc_service="orion.v1.DeploymentService",grpc_type="unary"} 1`,

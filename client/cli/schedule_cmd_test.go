@@ -80,6 +80,16 @@ func TestSchedulePreview(t *testing.T) {
 	equalLines(t, r.stdout, "[", `  "2023-09-30T09:00:00+10:00",`, `  "2023-10-01T09:00:00+11:00"`, "]")
 	r = e.mustRun(0, "schedule", "preview", "--cron", "0 0 13 * FRI", "--day-or=false", "--start", "2023-10-01T00:00:00Z", "-o", "json")
 	equalLines(t, r.stdout, "[", `  "2023-10-13T00:00:00Z"`, "]")
+
+	// Sub-second dates keep their fraction (else 0.5 s apart print alike).
+	r = e.mustRun(0, "schedule", "preview", "--interval", "0.5", "--anchor-date", "2024-01-01T00:00:00Z",
+		"--start", "2024-01-01T00:00:00Z", "-n", "3", "-o", "json")
+	equalLines(t, r.stdout, "[", `  "2024-01-01T00:00:00Z",`, `  "2024-01-01T00:00:00.5Z",`, `  "2024-01-01T00:00:01Z"`, "]")
+	r = e.mustRun(0, "schedule", "preview", "--interval", "1.25", "--anchor-date", "2024-01-01T00:00:00Z",
+		"--timezone", "Europe/London", "--start", "2024-01-01T00:00:00.5Z", "-n", "1")
+	equalLines(t, r.stdout,
+		"#   SCHEDULED TIME                 ZONE                  UTC",
+		"1   2024-01-01T00:00:01.25+00:00   Europe/London (GMT)   2024-01-01T00:00:01.25Z")
 }
 
 func TestSchedulePreview_BadInput(t *testing.T) {

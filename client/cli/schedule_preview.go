@@ -138,12 +138,13 @@ func (f *previewFlags) instant(name, v string) (time.Time, error) {
 
 // rfc3339Zoned formats d in RFC 3339 with its zone's offset: "Z" only in
 // UTC itself, "+00:00" in a zone that happens to be at UTC (London in
-// winter).
+// winter). Fractions of a second are kept when there are any (a 0.5 s
+// interval's dates would otherwise print twice alike).
 func rfc3339Zoned(d time.Time) string {
 	if d.Location() == time.UTC {
-		return d.Format(time.RFC3339)
+		return d.Format(time.RFC3339Nano)
 	}
-	return d.Format("2006-01-02T15:04:05-07:00")
+	return d.Format("2006-01-02T15:04:05.999999999-07:00")
 }
 
 // writeDates prints dates as a table (local time with offset, and UTC) or,
@@ -164,7 +165,7 @@ func writeDates(w io.Writer, output string, dates []time.Time) error {
 	t := newTable(w, "#", "SCHEDULED TIME", "ZONE", "UTC")
 	for i, d := range dates {
 		zone, _ := d.Zone()
-		t.row(fmt.Sprint(i+1), texts[i], d.Location().String()+" ("+zone+")", d.UTC().Format(time.RFC3339))
+		t.row(fmt.Sprint(i+1), texts[i], d.Location().String()+" ("+zone+")", d.UTC().Format(time.RFC3339Nano))
 	}
 	return t.flush()
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -199,7 +200,7 @@ func decodeYAMLSpecs(data []byte) ([]yamlSpec, []int, error) {
 }
 
 var (
-	reUnknownField = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
+	reUnknownField = regexp.MustCompile(`(?s)^line (\d+): field (.+) not found in type \S+$`)
 	reGoType       = regexp.MustCompile(`into (\S+)$`)
 )
 
@@ -225,12 +226,15 @@ var goTypeNames = map[string]string{
 func yamlError(err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		return errors.New(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", `\n`))
 	}
 	msgs := make([]string, 0, len(te.Errors))
 	for _, m := range te.Errors {
 		if g := reUnknownField.FindStringSubmatch(m); g != nil {
 			m = fmt.Sprintf("line %s: unknown field '%s'", g[1], g[2])
+			if strings.IndexFunc(g[2], unicode.IsControl) >= 0 {
+				m = fmt.Sprintf("line %s: unknown field %q", g[1], g[2])
+			}
 		} else if g := reGoType.FindStringSubmatch(m); g != nil {
 			if name, ok := goTypeNames[strings.TrimPrefix(g[1], "*")]; ok {
 				m = strings.TrimSuffix(m, g[1]) + name
@@ -238,7 +242,8 @@ func yamlError(err error) error {
 		}
 		msgs = append(msgs, m)
 	}
-	return errors.New(strings.Join(msgs, "; "))
+	// Keys and values quoted by yaml.v3 may hold newlines; errors are one line.
+	return errors.New(strings.ReplaceAll(strings.Join(msgs, "; "), "\n", `\n`))
 }
 
 // toEntry validates a decoded spec and turns it into a deploymentSpec.

@@ -23,8 +23,9 @@ func newTokenCommand(m *meta) *cobra.Command {
 
 func newTokenCreateCommand(m *meta) *cobra.Command {
 	var name, scope, output string
+	var queues []string
 	cmd := &cobra.Command{
-		Use:   "create --scope admin|agent|read|run --name NAME",
+		Use:   "create --scope admin|agent|read|run --name NAME [--work-queue Q]...",
 		Short: "Create a token and print its secret (shown only this once)",
 		Args:  exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,7 +41,7 @@ func newTokenCreateCommand(m *meta) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			resp, err := c.Tokens.CreateToken(cmd.Context(), &orionv1.CreateTokenRequest{Name: name, Scope: orionv1.TokenScope(s)})
+			resp, err := c.Tokens.CreateToken(cmd.Context(), &orionv1.CreateTokenRequest{Name: name, Scope: orionv1.TokenScope(s), WorkQueues: queues})
 			if err != nil {
 				return apiErr(err, "")
 			}
@@ -48,13 +49,14 @@ func newTokenCreateCommand(m *meta) *cobra.Command {
 				return writeProto(cmd.OutOrStdout(), resp, true)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "Created token '%s' (%s) with scope %s.\n", resp.GetToken().GetName(), resp.GetToken().GetId(), scopeName(resp.GetToken().GetScope()))
+			fmt.Fprintf(out, "Created token '%s' (%s) with scope %s%s.\n", resp.GetToken().GetName(), resp.GetToken().GetId(), scopeName(resp.GetToken().GetScope()), queueSuffix(resp.GetToken().GetWorkQueues()))
 			fmt.Fprintf(out, "Secret (shown only once; clients read it from ORION_API_KEY):\n%s\n", resp.GetSecret())
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "a name for the token (required)")
 	cmd.Flags().StringVar(&scope, "scope", "", "admin, agent, read or run (required)")
+	cmd.Flags().StringArrayVar(&queues, "work-queue", nil, "agent tokens: serve only this work queue (repeatable; default any)")
 	cmd.MarkFlagRequired("name")  //nolint:errcheck // the flag exists
 	cmd.MarkFlagRequired("scope") //nolint:errcheck // the flag exists
 	addOutputFlag(cmd, &output)
@@ -84,9 +86,13 @@ func newTokenListCommand(m *meta) *cobra.Command {
 			if output == outputJSON {
 				return writeProtoList(cmd.OutOrStdout(), resp.GetTokens())
 			}
-			t := newTable(cmd.OutOrStdout(), "NAME", "ID", "SCOPE", "CREATED")
+			t := newTable(cmd.OutOrStdout(), "NAME", "ID", "SCOPE", "WORK QUEUES", "CREATED")
 			for _, tok := range resp.GetTokens() {
-				t.row(tok.GetName(), tok.GetId(), scopeName(tok.GetScope()), fmtTime(tok.GetCreateTime(), m.loc, layoutDateTime))
+				queues := "-"
+				if len(tok.GetWorkQueues()) > 0 {
+					queues = strings.Join(tok.GetWorkQueues(), ",")
+				}
+				t.row(tok.GetName(), tok.GetId(), scopeName(tok.GetScope()), queues, fmtTime(tok.GetCreateTime(), m.loc, layoutDateTime))
 			}
 			return t.flush()
 		},
@@ -113,6 +119,14 @@ func newTokenRevokeCommand(m *meta) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// queueSuffix describes a token's work queue restriction for messages.
+func queueSuffix(queues []string) string {
+	if len(queues) == 0 {
+		return ""
+	}
+	return " for work queues " + strings.Join(queues, ", ")
 }
 
 func scopeName(s orionv1.TokenScope) string {

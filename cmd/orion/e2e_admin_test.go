@@ -42,3 +42,39 @@ func TestEndToEnd_BackupAndRestore(t *testing.T) {
 		t.Fatalf("backup from an unreachable server: %d %s", r.code, r.stderr)
 	}
 }
+
+// TestEndToEnd_BootstrapTokenSecuresTheServer: a token created offline with
+// `orion server bootstrap-token` turns auth on from the first start; the
+// CLI, agents and backups then need it (ORION_API_KEY).
+func TestEndToEnd_BootstrapTokenSecuresTheServer(t *testing.T) {
+	e := newEnv(t)
+	out := e.mustRun("server", "bootstrap-token", "--name", "root").stdout
+	var secret string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "orion_") {
+			secret = line
+		}
+	}
+	if secret == "" || !strings.Contains(out, "with scope admin") {
+		t.Fatalf("bootstrap-token output:\n%s", out)
+	}
+	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	if r := e.run("deployment", "ls"); r.code == 0 || !strings.Contains(r.stderr, "missing API token") {
+		t.Fatalf("deployment ls without a token: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := e.run("server", "bootstrap-token"); r.code == 0 || !strings.Contains(r.stderr, "in use by another process") {
+		t.Fatalf("bootstrap-token on a running server's store: exit %d\n%s", r.code, r.stderr)
+	}
+	admin := e.with("ORION_API_KEY=" + secret)
+	admin.mustRun("deployment", "create", "examples/shell/deployments.yaml")
+	if ls := admin.mustRun("token", "ls"); !strings.Contains(ls.stdout, "root") {
+		t.Fatalf("token ls:\n%s", ls.stdout)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if r := e.run("server", "backup", backup); r.code == 0 || !strings.Contains(r.stderr, "401") {
+		t.Fatalf("backup without a token: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := admin.mustRun("server", "backup", backup); !strings.Contains(r.stdout, "verified") {
+		t.Fatalf("backup with the admin token: %s", r.stdout)
+	}
+}

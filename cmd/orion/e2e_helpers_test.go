@@ -65,6 +65,8 @@ type env struct {
 	bin  string
 	home string
 	port int
+	// extra is added to every process's environment (e.g. ORION_API_KEY).
+	extra []string
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,7 +83,35 @@ func newEnv(t *testing.T) *env {
 func (e *env) url() string { return fmt.Sprintf("http://127.0.0.1:%d", e.port) }
 
 func (e *env) environ() []string {
-	return append(os.Environ(), "ORION_HOME="+e.home, "ORION_API_URL="+e.url())
+	return append(append(os.Environ(), "ORION_HOME="+e.home, "ORION_API_URL="+e.url(), raceEnv()), e.extra...)
+}
+
+// raceEnv keeps the -race binary from sleeping a second at every exit
+// (GORACE's atexit_sleep_ms): the tests run hundreds of CLI commands.
+func raceEnv() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+}
+
+// with returns a copy of e whose processes also get the variables kv
+// ("KEY=value"), e.g. another API token.
+func (e *env) with(kv ...string) *env {
+	c := *e
+	c.extra = append(append([]string(nil), e.extra...), kv...)
+	return &c
+}
+
+// createToken creates an API token with `orion token create` and returns
+// its secret.
+func (e *env) createToken(scope string) string {
+	e.t.Helper()
+	out := e.mustRun("token", "create", "--scope", scope, "--name", "e2e-"+scope).stdout
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "orion_") {
+			return strings.TrimSpace(line)
+		}
+	}
+	e.t.Fatalf("no secret in `orion token create` output:\n%s", out)
+	return ""
 }
 
 // proc is a background orion process whose stdout is watched line by line.

@@ -15,21 +15,24 @@ import (
 const debianPython = "/usr/bin/python3"
 
 // TestEndToEnd_PythonSDK runs the generated Python gRPC client's example
-// against a live server and agent.
+// against a live server and agent, with authentication on: the agent holds
+// an agent-scope token and the example a run-scope one.
 func TestEndToEnd_PythonSDK(t *testing.T) {
 	e := newEnv(t)
 	if err := exec.Command(debianPython, "-c", "import grpc, google.protobuf").Run(); err != nil {
 		t.Skip("Debian's python3-grpcio/python3-protobuf are not installed (CI installs them)")
 	}
 	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
-	e.start("Agent started!", "agent", "start")
+	e = e.with("ORION_API_KEY=" + e.createToken("admin"))
+	runToken := e.createToken("run")
+	e.with("ORION_API_KEY="+e.createToken("agent")).start("Agent started!", "agent", "start")
 	e.mustRun("deployment", "create", "examples/hello/flow.py")
 
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	root := repoRoot(t)
 	cmd := exec.CommandContext(ctx, debianPython, filepath.Join(root, "examples/sdk/python/run_deployment.py"), "hello-world/hello-world-daily", "name=Arthur")
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(root, "gen/python"), "ORION_API_URL="+e.url())
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(root, "gen/python"), "ORION_API_URL="+e.url(), "ORION_API_KEY="+runToken)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python example: %v\n%s", err, out)

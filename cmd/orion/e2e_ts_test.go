@@ -11,7 +11,9 @@ import (
 )
 
 // TestEndToEnd_TypeScriptSDK runs the generated TypeScript client's example
-// (Node, gRPC transport) against a live server and agent.
+// (Node, gRPC transport) against a live server and agent, with
+// authentication on (a run-scope token for the example, an agent-scope one
+// for the agent).
 func TestEndToEnd_TypeScriptSDK(t *testing.T) {
 	e := newEnv(t)
 	root := repoRoot(t)
@@ -22,13 +24,15 @@ func TestEndToEnd_TypeScriptSDK(t *testing.T) {
 		t.Skip("run `npm ci` at the repository root first (make test does)")
 	}
 	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
-	e.start("Agent started!", "agent", "start")
+	e = e.with("ORION_API_KEY=" + e.createToken("admin"))
+	runToken := e.createToken("run")
+	e.with("ORION_API_KEY="+e.createToken("agent")).start("Agent started!", "agent", "start")
 	e.mustRun("deployment", "create", "examples/hello/flow.py")
 
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "examples/sdk/ts/run_deployment.mjs"), "hello-world/hello-world-daily", "name=Zaphod")
-	cmd.Env = append(os.Environ(), "ORION_API_URL="+e.url())
+	cmd.Env = append(os.Environ(), "ORION_API_URL="+e.url(), "ORION_API_KEY="+runToken)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node example: %v\n%s", err, out)

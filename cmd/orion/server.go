@@ -15,7 +15,7 @@ import (
 
 func serverCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "server", Short: "Run the Orion server"}
-	cmd.AddCommand(serverStartCommand(), serverBackupCommand(), serverCheckCommand())
+	cmd.AddCommand(serverStartCommand(), serverBackupCommand(), serverCheckCommand(), serverBootstrapTokenCommand())
 	return cmd
 }
 
@@ -57,10 +57,12 @@ func serverStartCommand() *cobra.Command {
 			cfg.Insecure = insecureOK
 			cfg.RequireAuth = requireAuth
 			cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = tlsCert, tlsKey, tlsClientCA
+			// Validate fills in derived settings (the store path) for the
+			// messages below as well as checking the flags.
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
 			if restore != "" {
-				if err := cfg.Validate(); err != nil {
-					return err
-				}
 				if err := restoreStore(restore, cfg.DBPath, cmd.OutOrStdout()); err != nil {
 					return err
 				}

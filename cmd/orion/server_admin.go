@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,8 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orion-run/orion/client"
+	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/config"
+	"github.com/orion-run/orion/server/store"
 	"github.com/orion-run/orion/server/store/bolt"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // serverBackupCommand downloads a consistent online copy of the store.
@@ -47,7 +51,15 @@ func downloadBackup(ctx context.Context, apiURL, path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("invalid API URL %q: %v", apiURL, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if key := os.Getenv(client.EnvAPIKey); key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	tc, err := client.TLSConfigFromEnv()
+	if err != nil {
+		return 0, err
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("cannot reach the Orion server at %s: %v", apiURL, err)
 	}
@@ -72,6 +84,57 @@ func downloadBackup(ctx context.Context, apiURL, path string) (int64, error) {
 		return n, fmt.Errorf("writing backup: %v", err)
 	}
 	return n, os.Rename(tmp.Name(), path)
+}
+
+// serverBootstrapTokenCommand creates an API token directly in a store that
+// no server holds: the way to secure a server before its first start on a
+// non-loopback address (as `nomad acl bootstrap` is for Nomad).
+func serverBootstrapTokenCommand() *cobra.Command {
+	var name, scope string
+	cmd := &cobra.Command{
+		Use:   "bootstrap-token [--name NAME] [--scope admin]",
+		Short: "Create an API token in the store (default $ORION_HOME/orion.db) while no server uses it; prints the secret once",
+		Long: `Creates an API token directly in the store file, for a server that is not
+running yet: a server on a non-loopback address refuses to start without one
+(unless --insecure). Against a running server use 'orion token create'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, ok := auth.ParseScope(scope)
+			if !ok {
+				return fmt.Errorf("invalid --scope %q: use admin, agent, read or run", scope)
+			}
+			if err := validate.Name("--name", name); err != nil {
+				return err
+			}
+			path := defaultDBPath()
+			st, err := bolt.Open(path, bolt.Options{Timeout: 200 * time.Millisecond})
+			if errors.Is(err, bolt.ErrLocked) {
+				return fmt.Errorf("%v: stop it first, or create the token with 'orion token create' against it", err)
+			}
+			if err != nil {
+				return err
+			}
+			var secret string
+			var tok *store.Token
+			err = st.Update(cmd.Context(), func(tx store.Tx) (err error) {
+				secret, tok, err = auth.Issue(tx, name, sc)
+				return err
+			})
+			if cerr := st.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Created token '%s' (%s) with scope %s in %s.\n", name, tok.Meta.GetId(), auth.ScopeName(sc), path)
+			fmt.Fprintf(out, "Secret (shown only once; clients read it from ORION_API_KEY):\n%s\n", secret)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "bootstrap", "a name for the token")
+	cmd.Flags().StringVar(&scope, "scope", "admin", "admin, agent, read or run")
+	return cmd
 }
 
 // serverCheckCommand verifies a store file offline.

@@ -72,8 +72,8 @@ type SourcePos struct {
 type Schedule struct {
 	// Interval in seconds (> 0).
 	Interval *float64 `json:"interval,omitempty"`
-	// AnchorDate aligns interval runs; nil means the server default
-	// (2020-01-01T00:00 in Timezone). Always carries a UTC offset.
+	// AnchorDate aligns interval runs; nil means the server default (when the
+	// schedule was stored, kept by re-creates with the same schedule). Always carries a UTC offset.
 	AnchorDate *time.Time `json:"anchor_date,omitempty"`
 	// Cron is a 5-field expression or an @keyword such as "@daily".
 	Cron string `json:"cron,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -19,7 +20,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -28,6 +32,14 @@ type Caller struct {
 	TokenID string
 	Name    string
 	Scope   Scope
+	// WorkQueues restricts an agent token to these queues; empty means any.
+	WorkQueues []string
+}
+
+// MayServe reports whether the caller may serve work queue q (always, but
+// for an agent token restricted to other queues).
+func (c Caller) MayServe(q string) bool {
+	return c.Scope != Agent || len(c.WorkQueues) == 0 || slices.Contains(c.WorkQueues, q)
 }
 
 type callerKey struct{}
@@ -53,6 +65,21 @@ func NewSecret() (token, id string, err error) {
 	}
 	id = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(idBytes))
 	return "orion_" + id + "_" + base64.RawURLEncoding.EncodeToString(secret), id, nil
+}
+
+// Issue creates a token named name with scope inside tx and returns its
+// secret, which is shown to the user once and never stored. queues
+// restricts an agent token to those work queues.
+func Issue(tx store.Tx, name string, scope Scope, queues ...string) (secret string, tok *store.Token, err error) {
+	secret, id, err := NewSecret()
+	if err != nil {
+		return "", nil, err
+	}
+	tok = &store.Token{
+		Meta:       &orionv1.ApiToken{Id: id, Name: name, Scope: scope, WorkQueues: queues, CreateTime: timestamppb.New(tx.Now())},
+		SecretHash: Hash(secret),
+	}
+	return secret, tok, tx.PutToken(tok)
 }
 
 // Hash is the stored form of a token.
@@ -142,7 +169,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Caller
 	if subtle.ConstantTimeCompare(stored.SecretHash, Hash(strings.TrimSpace(token))) != 1 {
 		return Caller{}, errInvalid
 	}
-	return Caller{TokenID: id, Name: stored.Meta.GetName(), Scope: stored.Meta.GetScope()}, nil
+	return Caller{TokenID: id, Name: stored.Meta.GetName(), Scope: stored.Meta.GetScope(), WorkQueues: stored.Meta.GetWorkQueues()}, nil
 }
 
 // authorize authenticates the request in ctx and checks method's scope.
@@ -161,7 +188,7 @@ func (a *Authenticator) authorize(ctx context.Context, method string) (context.C
 	}
 	caller, err := a.Authenticate(ctx, header)
 	if err != nil {
-		a.log.Debug("request refused", "method", method, "error", status.Convert(err).Message())
+		requestid.Logger(ctx, a.log).Debug("request refused", "method", method, "error", status.Convert(err).Message())
 		return ctx, err
 	}
 	if !Allowed(caller.Scope, method) {

@@ -49,6 +49,11 @@ type Config struct {
 	SchedulerMaxRuns      int
 	SchedulerMinTime      time.Duration
 	SchedulerMaxTime      time.Duration
+	// LogLinesPerSecond bounds how fast one flow run may write log lines
+	// (bursts of ten seconds' worth); requests beyond it get
+	// ResourceExhausted (HTTP 429) and are retried by agents. 0 means no
+	// limit.
+	LogLinesPerSecond float64
 }
 
 // Default returns the defaults: 127.0.0.1:4200, ~/.orion, info logs.
@@ -72,11 +77,15 @@ func Default() Config {
 		SchedulerMaxRuns:      100,
 		SchedulerMinTime:      time.Hour,
 		SchedulerMaxTime:      100 * 24 * time.Hour,
+		LogLinesPerSecond:     2000,
 	}
 }
 
 // FromEnv applies ORION_HOME, ORION_SERVER_HOST, ORION_SERVER_PORT,
 // ORION_DB_PATH, ORION_LOG_LEVEL, ORION_LOG_FORMAT=json,
+// ORION_LOG_LINES_PER_SECOND, ORION_SCHEDULER_{MIN,MAX}_RUNS,
+// ORION_SCHEDULER_{MIN,MAX}_SCHEDULED_TIME, ORION_SCHEDULER_LOOP_INTERVAL,
+// ORION_LATE_AFTER,
 // ORION_LEASE_DURATION and ORION_HEARTBEAT_INTERVAL (Go durations such as
 // "3s") over c.
 func (c Config) FromEnv(getenv func(string) string) (Config, error) {
@@ -102,6 +111,28 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	if getenv("ORION_LOG_FORMAT") == "json" {
 		c.LogJSON = true
 	}
+	if v := getenv("ORION_LOG_LINES_PER_SECOND"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("ORION_LOG_LINES_PER_SECOND=%q is not a rate such as 2000 (0 for no limit)", v)
+		}
+		c.LogLinesPerSecond = n
+	}
+	for _, n := range []struct {
+		key string
+		dst *int
+	}{
+		{"ORION_SCHEDULER_MIN_RUNS", &c.SchedulerMinRuns},
+		{"ORION_SCHEDULER_MAX_RUNS", &c.SchedulerMaxRuns},
+	} {
+		if v := getenv(n.key); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 {
+				return c, fmt.Errorf("%s=%q is not a count such as 100", n.key, v)
+			}
+			*n.dst = i
+		}
+	}
 	for _, d := range []struct {
 		key string
 		dst *time.Duration
@@ -109,6 +140,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		{"ORION_LEASE_DURATION", &c.LeaseDuration},
 		{"ORION_HEARTBEAT_INTERVAL", &c.HeartbeatInterval},
 		{"ORION_LATE_AFTER", &c.LateAfter},
+		{"ORION_SCHEDULER_MIN_SCHEDULED_TIME", &c.SchedulerMinTime},
+		{"ORION_SCHEDULER_MAX_SCHEDULED_TIME", &c.SchedulerMaxTime},
+		{"ORION_SCHEDULER_LOOP_INTERVAL", &c.SchedulerLoopInterval},
 	} {
 		if v := getenv(d.key); v != "" {
 			dur, err := time.ParseDuration(v)

@@ -5,9 +5,7 @@ package deployments
 
 import (
 	"errors"
-	"strings"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,30 +14,15 @@ import (
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // DefaultWorkQueue is the queue of deployments that name none.
 const DefaultWorkQueue = "default"
 
-// MaxNameLength bounds flow, deployment and work queue names.
-const MaxNameLength = 100
-
-// ValidateName checks a flow, deployment or work queue name.
-func ValidateName(field, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return store.Invalidf("%s is required", field)
-	case len(name) > MaxNameLength:
-		return store.Invalidf("%s is longer than %d characters", field, MaxNameLength)
-	case strings.ContainsAny(name, "/%&><"):
-		return store.Invalidf("%s %q must not contain any of / %% & > <", field, name)
-	}
-	return nil
-}
-
 // EnsureFlow returns the flow with the given name, creating it on first use.
 func EnsureFlow(tx store.Tx, name string, tags []string) (*orionv1.Flow, bool, error) {
-	if err := ValidateName("flow_name", name); err != nil {
+	if err := validate.Name("flow_name", name); err != nil {
 		return nil, false, err
 	}
 	f, err := tx.FlowByName(name)
@@ -50,7 +33,7 @@ func EnsureFlow(tx store.Tx, name string, tags []string) (*orionv1.Flow, bool, e
 		return nil, false, err
 	}
 	now := timestamppb.New(tx.Now())
-	f = &orionv1.Flow{Id: uuid.NewString(), Name: name, Tags: tags, CreateTime: now, UpdateTime: now}
+	f = &orionv1.Flow{Id: store.NewID(), Name: name, Tags: tags, CreateTime: now, UpdateTime: now}
 	if err := tx.PutFlow(f); err != nil {
 		return nil, false, err
 	}
@@ -59,7 +42,7 @@ func EnsureFlow(tx store.Tx, name string, tags []string) (*orionv1.Flow, bool, e
 
 // EnsureWorkQueue returns the named work queue, creating it on first use.
 func EnsureWorkQueue(tx store.Tx, name string) (*orionv1.WorkQueue, error) {
-	if err := ValidateName("work_queue_name", name); err != nil {
+	if err := validate.Name("work_queue_name", name); err != nil {
 		return nil, err
 	}
 	q, err := tx.WorkQueueByName(name)
@@ -70,7 +53,7 @@ func EnsureWorkQueue(tx store.Tx, name string) (*orionv1.WorkQueue, error) {
 		return nil, err
 	}
 	now := timestamppb.New(tx.Now())
-	q = &orionv1.WorkQueue{Id: uuid.NewString(), Name: name, CreateTime: now, UpdateTime: now}
+	q = &orionv1.WorkQueue{Id: store.NewID(), Name: name, CreateTime: now, UpdateTime: now}
 	return q, tx.PutWorkQueue(q)
 }
 
@@ -83,10 +66,10 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 		return nil, false, store.Invalidf("deployment is required")
 	}
 	d := proto.Clone(in).(*orionv1.Deployment)
-	if err := ValidateName("deployment.name", d.GetName()); err != nil {
+	if err := validate.Deployment(d); err != nil {
 		return nil, false, err
 	}
-	if err := validate(tx, d); err != nil {
+	if err := check(tx, d); err != nil {
 		return nil, false, err
 	}
 	flow, _, err := EnsureFlow(tx, d.GetFlowName(), nil)
@@ -103,7 +86,7 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 	created := errors.Is(err, store.ErrNotFound)
 	switch {
 	case created:
-		d.Id = uuid.NewString()
+		d.Id = store.NewID()
 		d.CreateTime = now
 		d.IsScheduleActive = true
 	case err != nil:
@@ -125,10 +108,9 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 	return d, created, nil
 }
 
-func validate(tx store.Tx, d *orionv1.Deployment) error {
-	if err := ValidateName("deployment.flow_name", d.GetFlowName()); err != nil {
-		return err
-	}
+// check applies the domain rules that need the store or other packages;
+// validate.Deployment has already bounded the fields.
+func check(tx store.Tx, d *orionv1.Deployment) error {
 	switch d.GetFlowKind() {
 	case orionv1.FlowKind_FLOW_KIND_PYTHON:
 		if d.GetFlowLocation() == "" && d.GetFlowSourceDigest() == "" {

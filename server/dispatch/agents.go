@@ -3,10 +3,10 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -18,8 +18,10 @@ import (
 )
 
 // Register records an agent (resuming an earlier id when given) and makes
-// sure its work queues exist.
-func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {
+// sure its work queues exist. tokenID, when set, binds the agent to the API
+// token that registered it: resuming an agent bound to another token is
+// ErrNotOwner.
+func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentRequest, tokenID string) (*agentv1.RegisterAgentResponse, error) {
 	if len(req.GetWorkQueues()) == 0 {
 		return nil, store.Invalidf("work_queues: an agent needs at least one work queue (e.g. --work-queue default)")
 	}
@@ -38,11 +40,17 @@ func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentReq
 		if req.GetAgentId() == "" || errors.Is(err, store.ErrNotFound) {
 			id = req.GetAgentId()
 			if id == "" {
-				id = uuid.NewString()
+				id = store.NewID()
 			}
 			a = &orionv1.Agent{Id: id, RegisterTime: now}
 		} else if err != nil {
 			return err
+		}
+		if tokenID != "" {
+			if a.GetTokenId() != "" && a.GetTokenId() != tokenID {
+				return fmt.Errorf("%w: agent %s was registered with another API token", ErrNotOwner, a.GetId())
+			}
+			a.TokenId = tokenID
 		}
 		id = a.GetId()
 		a.Name = req.GetName()
@@ -91,6 +99,7 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		close(old.done)
 	}
 	d.sessions[agentID] = s
+	d.cfg.Observer.AgentsConnected(len(d.sessions))
 	delete(d.lost, agentID)
 	// Everything due is offered to the new stream at once.
 	for id, o := range d.offered {
@@ -105,6 +114,7 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 		d.mu.Lock()
 		if d.sessions[agentID] == s {
 			delete(d.sessions, agentID)
+			d.cfg.Observer.AgentsConnected(len(d.sessions))
 			// Fast recovery: unless the agent reopens a stream within
 			// ReconnectGrace, the next pass cuts its leases short.
 			d.lost[agentID] = d.cfg.Clock()

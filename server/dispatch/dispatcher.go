@@ -29,6 +29,10 @@ import (
 // after losing the run; the rpc layer maps it to Aborted.
 var ErrLeaseLost = errors.New("lease lost")
 
+// ErrNotOwner means an API token tried to act as an agent another token
+// registered; the rpc layer maps it to PermissionDenied.
+var ErrNotOwner = errors.New("not this agent's token")
+
 // Config tunes the dispatcher. Zero values take the defaults.
 type Config struct {
 	// LeaseDuration is how long a claim or heartbeat keeps a run (15s).
@@ -52,6 +56,9 @@ type Config struct {
 	// Clock returns the current time (time.Now).
 	Clock  func() time.Time
 	Logger hclog.Logger
+	// Observer receives claims, stream counts and lease expiries (for
+	// metrics); nil discards them.
+	Observer Observer
 }
 
 func (c *Config) setDefaults() {
@@ -81,6 +88,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 }
 

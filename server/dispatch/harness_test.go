@@ -157,7 +157,7 @@ func (h *harness) queue(name string, mod func(q *orionv1.WorkQueue)) {
 
 func (h *harness) agent(name string, queues ...string) string {
 	h.t.Helper()
-	resp, err := h.d.Register(context.Background(), &agentv1.RegisterAgentRequest{Name: name, WorkQueues: queues})
+	resp, err := h.d.Register(context.Background(), &agentv1.RegisterAgentRequest{Name: name, WorkQueues: queues}, "")
 	if err != nil {
 		h.t.Fatal(err)
 	}

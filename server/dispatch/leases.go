@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -23,6 +24,7 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 		return nil, store.Invalidf("agent_id and flow_run_id are required")
 	}
 	resp := &agentv1.ClaimFlowRunResponse{}
+	var sinceDue time.Duration
 	err := d.store.Update(ctx, func(tx store.Tx) error {
 		agent, err := registeredAgent(tx, req.GetAgentId())
 		if err != nil {
@@ -57,6 +59,9 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 			}
 		}
 		now := tx.Now()
+		if due := run.GetNextScheduledStartTime(); due != nil {
+			sinceDue = max(0, now.Sub(due.AsTime()))
+		}
 		res, run, err := orchestration.Transition(tx, orchestration.Proposal{
 			RunID:        run.GetId(),
 			State:        &orionv1.StateProposal{Type: orchestration.Pending},
@@ -90,6 +95,9 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 	})
 	if err != nil {
 		return nil, err
+	}
+	if resp.GetResult().GetStatus() == orchestration.Accept && resp.GetLease() != nil {
+		d.cfg.Observer.RunClaimed(sinceDue)
 	}
 	if resp.GetResult().GetStatus() == orchestration.Accept {
 		d.log.Debug("run claimed", "flow_run_id", req.GetFlowRunId(), "agent_id", req.GetAgentId(), "lease_epoch", resp.GetLease().GetEpoch())

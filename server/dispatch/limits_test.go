@@ -152,7 +152,7 @@ func TestAgentLimit(t *testing.T) {
 	h := newHarness(t, Config{})
 	dep := h.deployment("d", "q", nil, 0)
 	a, b := h.run(dep, t0), h.run(dep, t0)
-	resp, err := h.d.Register(context.Background(), &agentv1.RegisterAgentRequest{Name: "small", WorkQueues: []string{"q"}, Limit: 1})
+	resp, err := h.d.Register(context.Background(), &agentv1.RegisterAgentRequest{Name: "small", WorkQueues: []string{"q"}, Limit: 1}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,9 @@ func (d *Dispatcher) cutLeases(ctx context.Context, agentID string) error {
 // left becomes AwaitingRetry.
 func (d *Dispatcher) expireLease(ctx context.Context, runID string) error {
 	var to string
+	var toType orionv1.StateType
 	err := d.store.Update(ctx, func(tx store.Tx) error {
+		to = ""
 		run, err := tx.FlowRun(runID)
 		if err != nil {
 			return err
@@ -90,11 +92,12 @@ func (d *Dispatcher) expireLease(ctx context.Context, runID string) error {
 			// lease behind if it does.
 			return fmt.Errorf("lease expiry of run %s refused: %s", runID, res.GetReason())
 		}
-		to = run.GetState().GetName()
+		to, toType = run.GetState().GetName(), run.GetState().GetType()
 		return nil
 	})
 	if err == nil && to != "" {
 		d.log.Warn("lease expired", "flow_run_id", runID, "to_state", to)
+		d.cfg.Observer.LeaseExpired(toType)
 	}
 	return err
 }

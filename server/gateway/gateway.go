@@ -1,7 +1,8 @@
 // Package gateway serves Orion's HTTP side: the grpc-gateway JSON API under
 // /api/v1 (dialing the server's own gRPC listener, so interceptors and
-// streaming work), the health endpoint at /api/health and the generated
-// OpenAPI document at /api/openapi.json.
+// streaming work), the health endpoint at /api/health, the generated
+// OpenAPI document at /api/openapi.json, and the dashboard (package ui) at
+// every other path.
 package gateway
 
 import (
@@ -16,7 +17,18 @@ import (
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/gen/openapi"
+	"github.com/orion-run/orion/server/gateway/ui"
+	"github.com/orion-run/orion/server/requestid"
 )
+
+// forwardHeader passes the request id to gRPC as metadata, besides the
+// headers grpc-gateway forwards by default (Authorization among them).
+func forwardHeader(key string) (string, bool) {
+	if http.CanonicalHeaderKey(key) == requestid.Header {
+		return requestid.MetadataKey, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
 
 // HealthFunc reports whether the server can serve (e.g. its store answers).
 type HealthFunc func(ctx context.Context) error
@@ -25,6 +37,7 @@ type HealthFunc func(ctx context.Context) error
 // gRPC listener and creds the credentials to dial it with.
 func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials, health HealthFunc) (http.Handler, error) {
 	gw := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(forwardHeader),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -58,13 +71,6 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapi.JSON) //nolint:errcheck
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("Orion server. API: /api/v1 · health: /api/health\n")) //nolint:errcheck
-	})
+	mux.Handle("/", ui.Handler())
 	return mux, nil
 }

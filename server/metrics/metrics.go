@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store/bolt"
 )
 
@@ -29,10 +31,12 @@ type Metrics struct {
 	commitLatency   prometheus.Histogram
 	httpRequests    *prometheus.CounterVec
 	httpDuration    *prometheus.HistogramVec
-	DispatchLatency prometheus.Histogram
-	AgentsConnected prometheus.Gauge
-	LeaseExpiries   *prometheus.CounterVec
-	SchedulerLag    prometheus.Gauge
+	dispatchLatency prometheus.Histogram
+	agentsConnected prometheus.Gauge
+	leaseExpiries   *prometheus.CounterVec
+	schedulerLag    prometheus.Gauge
+	schedulerPass   prometheus.Histogram
+	scheduledRuns   prometheus.Counter
 }
 
 // New builds and registers every collector. storeSize reports the store
@@ -62,29 +66,38 @@ func New(storeSize func() int64, runsInState func() map[orionv1.StateType]int) *
 			Help:    "HTTP request latency, by method and route prefix.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
-		DispatchLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+		dispatchLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "orion_dispatch_latency_seconds",
 			Help:    "From the moment a run is due to the moment an agent claimed it.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
-		AgentsConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+		agentsConnected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "orion_agents_connected",
 			Help: "Agents holding a work stream open.",
 		}),
-		LeaseExpiries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		leaseExpiries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orion_lease_expiries_total",
 			Help: "Leases that expired, by the state the run was moved to.",
 		}, []string{"to_state"}),
-		SchedulerLag: prometheus.NewGauge(prometheus.GaugeOpts{
+		schedulerLag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "orion_scheduler_lag_seconds",
 			Help: "How late the last scheduler pass started compared to when it was due.",
+		}),
+		schedulerPass: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "orion_scheduler_pass_seconds",
+			Help:    "Wall time of a scheduler pass.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}),
+		scheduledRuns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "orion_scheduler_runs_created_total",
+			Help: "Runs the scheduler created for active schedules.",
 		}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.GRPC, m.transitions, m.commitLatency, m.httpRequests, m.httpDuration,
-		m.DispatchLatency, m.AgentsConnected, m.LeaseExpiries, m.SchedulerLag,
+		m.dispatchLatency, m.agentsConnected, m.leaseExpiries, m.schedulerLag, m.schedulerPass, m.scheduledRuns,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "orion_store_size_bytes",
 			Help: "Size of the store file.",
@@ -104,6 +117,29 @@ func (m *Metrics) Committed(d time.Duration, changes []bolt.StateChange) {
 }
 
 var _ bolt.Observer = (*Metrics)(nil)
+
+// RunClaimed implements dispatch.Observer.
+func (m *Metrics) RunClaimed(sinceDue time.Duration) { m.dispatchLatency.Observe(sinceDue.Seconds()) }
+
+// AgentsConnected implements dispatch.Observer.
+func (m *Metrics) AgentsConnected(n int) { m.agentsConnected.Set(float64(n)) }
+
+// LeaseExpired implements dispatch.Observer.
+func (m *Metrics) LeaseExpired(to orionv1.StateType) {
+	m.leaseExpiries.WithLabelValues(stateLabel(to)).Inc()
+}
+
+// PassDone implements scheduler.Observer.
+func (m *Metrics) PassDone(lag, took time.Duration, stats scheduler.PassStats) {
+	m.schedulerLag.Set(lag.Seconds())
+	m.schedulerPass.Observe(took.Seconds())
+	m.scheduledRuns.Add(float64(stats.Created))
+}
+
+var (
+	_ dispatch.Observer  = (*Metrics)(nil)
+	_ scheduler.Observer = (*Metrics)(nil)
+)
 
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {

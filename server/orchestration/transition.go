@@ -4,8 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
-
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/store"
 )
@@ -43,7 +41,7 @@ func Transition(tx store.Tx, p Proposal) (*orionv1.OrchestrationResult, *orionv1
 		}
 	}
 	now := tx.Now()
-	proposed, err := NewState(p.State, now, uuid.NewString(), p.TransitionID)
+	proposed, err := NewState(p.State, now, store.NewID(), p.TransitionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +66,7 @@ func Transition(tx store.Tx, p Proposal) (*orionv1.OrchestrationResult, *orionv1
 // run's first state, the lease sweeper) use it directly.
 func Write(tx store.Tx, run *orionv1.FlowRun, s *orionv1.State, onWrite func(*orionv1.FlowRun, *orionv1.State)) error {
 	if s.GetId() == "" {
-		s.Id = uuid.NewString()
+		s.Id = store.NewID()
 	}
 	if s.GetTimestamp() == nil {
 		return errors.New("orchestration: state without timestamp")

@@ -2,34 +2,88 @@ package rpc
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"google.golang.org/grpc"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
+	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
-// agentService adapts the agent protocol to the dispatcher.
+// agentService adapts the agent protocol to the dispatcher. With
+// authentication on, an agent token may only serve the work queues it is
+// restricted to, and only act as the agents it registered itself.
 type agentService struct {
 	agentv1.UnimplementedAgentServiceServer
 	svc *Services
 }
 
 func (s *agentService) RegisterAgent(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {
-	return s.svc.Dispatcher.Register(ctx, req)
+	if err := validate.RegisterAgent(req); err != nil {
+		return nil, err
+	}
+	caller := auth.FromContext(ctx)
+	var owner string
+	if caller.Scope == auth.Agent {
+		for _, q := range req.GetWorkQueues() {
+			if !caller.MayServe(q) {
+				return nil, fmt.Errorf("%w: token %q may serve work queues %s, not %q", dispatch.ErrNotOwner, caller.Name, strings.Join(caller.WorkQueues, ", "), q)
+			}
+		}
+		owner = caller.TokenID
+	}
+	return s.svc.Dispatcher.Register(ctx, req, owner)
+}
+
+// ownAgent fails unless an agent-token caller registered agentID itself.
+// Other callers (admins; anyone with authentication off) pass.
+func (s *agentService) ownAgent(ctx context.Context, agentID string) error {
+	caller := auth.FromContext(ctx)
+	if caller.Scope != auth.Agent || agentID == "" {
+		return nil
+	}
+	a, err := view(ctx, s.svc.Store, func(tx store.Tx) (*orionv1.Agent, error) { return tx.Agent(agentID) })
+	if err != nil {
+		return err
+	}
+	if a.GetTokenId() != caller.TokenID {
+		return fmt.Errorf("%w: agent %s was registered with another API token", dispatch.ErrNotOwner, agentID)
+	}
+	return nil
 }
 
 func (s *agentService) StreamWork(req *agentv1.StreamWorkRequest, stream grpc.ServerStreamingServer[agentv1.StreamWorkResponse]) error {
+	if err := s.ownAgent(stream.Context(), req.GetAgentId()); err != nil {
+		return err
+	}
 	return s.svc.Dispatcher.Stream(stream.Context(), req.GetAgentId(), stream.Send)
 }
 
 func (s *agentService) ClaimFlowRun(ctx context.Context, req *agentv1.ClaimFlowRunRequest) (*agentv1.ClaimFlowRunResponse, error) {
+	if err := s.ownAgent(ctx, req.GetAgentId()); err != nil {
+		return nil, err
+	}
 	return s.svc.Dispatcher.Claim(ctx, req)
 }
 
 func (s *agentService) ReportFlowRunState(ctx context.Context, req *agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error) {
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, err
+	}
+	if err := s.ownAgent(ctx, req.GetAgentId()); err != nil {
+		return nil, err
+	}
 	return s.svc.Dispatcher.Report(ctx, req)
 }
 
 func (s *agentService) Heartbeat(ctx context.Context, req *agentv1.HeartbeatRequest) (*agentv1.HeartbeatResponse, error) {
+	if err := s.ownAgent(ctx, req.GetAgentId()); err != nil {
+		return nil, err
+	}
 	return s.svc.Dispatcher.Heartbeat(ctx, req)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/scheduler"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type deploymentService struct {
@@ -16,6 +17,9 @@ type deploymentService struct {
 }
 
 func (s *deploymentService) CreateDeployment(ctx context.Context, req *orionv1.CreateDeploymentRequest) (*orionv1.CreateDeploymentResponse, error) {
+	if err := validate.Deployment(req.GetDeployment()); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.CreateDeploymentResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -25,7 +29,7 @@ func (s *deploymentService) CreateDeployment(ctx context.Context, req *orionv1.C
 	if err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("deployment stored", "deployment_id", resp.Deployment.GetId(), "flow_name", resp.Deployment.GetFlowName(), "deployment_name", resp.Deployment.GetName(), "created", resp.Created)
+	s.svc.log(ctx).Info("deployment stored", "deployment_id", resp.Deployment.GetId(), "flow_name", resp.Deployment.GetFlowName(), "deployment_name", resp.Deployment.GetName(), "created", resp.Created)
 	return resp, nil
 }
 
@@ -113,13 +117,13 @@ func (s *deploymentService) BackfillDeployment(ctx context.Context, req *orionv1
 	if err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("deployment backfilled", "deployment_id", req.GetId(), "created", resp.Created, "existing", resp.Existing)
+	s.svc.log(ctx).Info("deployment backfilled", "deployment_id", req.GetId(), "created", resp.Created, "existing", resp.Existing)
 	return resp, nil
 }
 
 func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *orionv1.CreateDeploymentFlowRunRequest) (*orionv1.CreateDeploymentFlowRunResponse, error) {
-	if req.GetDeploymentId() == "" {
-		return nil, store.Invalidf("deployment_id is required")
+	if err := validate.CreateDeploymentFlowRun(req); err != nil {
+		return nil, err
 	}
 	resp := &orionv1.CreateDeploymentFlowRunResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
@@ -143,7 +147,16 @@ func (s *deploymentService) CreateDeploymentFlowRun(ctx context.Context, req *or
 		return nil, err
 	}
 	if resp.Created {
-		s.svc.Logger.Info("flow run created", "flow_run_id", resp.FlowRun.GetId(), "deployment_id", req.GetDeploymentId())
+		s.svc.log(ctx).Info("flow run created", "flow_run_id", resp.FlowRun.GetId(), "deployment_id", req.GetDeploymentId())
 	}
 	return resp, nil
+}
+
+func (s *deploymentService) ListDeploymentRunSummaries(ctx context.Context, req *orionv1.ListDeploymentRunSummariesRequest) (*orionv1.ListDeploymentRunSummariesResponse, error) {
+	resp := &orionv1.ListDeploymentRunSummariesResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Summaries, err = runs.DeploymentSummaries(tx, req.GetDeploymentIds(), int(req.GetRecentRuns()))
+		return err
+	})
+	return resp, err
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -39,12 +41,16 @@ func Status(log hclog.Logger, method string, err error) error {
 		code = codes.FailedPrecondition
 	case errors.Is(err, dispatch.ErrLeaseLost):
 		code = codes.Aborted
+	case errors.Is(err, dispatch.ErrNotOwner):
+		code = codes.PermissionDenied
 	case errors.Is(err, context.Canceled):
 		code = codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		code = codes.DeadlineExceeded
 	case errors.Is(err, store.ErrClosed):
 		code = codes.Unavailable
+	case errors.Is(err, ratelimit.ErrLimited):
+		code = codes.ResourceExhausted
 	default:
 		log.Error("internal error", "method", method, "error", err)
 		return status.Error(codes.Internal, "internal error (see the server log)")
@@ -56,13 +62,13 @@ func Status(log hclog.Logger, method string, err error) error {
 func UnaryErrors(log hclog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
-		return resp, Status(log, info.FullMethod, err)
+		return resp, Status(requestid.Logger(ctx, log), info.FullMethod, err)
 	}
 }
 
 // StreamErrors is a stream interceptor that maps handler errors with Status.
 func StreamErrors(log hclog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return Status(log, info.FullMethod, handler(srv, ss))
+		return Status(requestid.Logger(ss.Context(), log), info.FullMethod, handler(srv, ss))
 	}
 }

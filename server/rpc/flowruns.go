@@ -12,6 +12,7 @@ import (
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type flowRunService struct {
@@ -20,6 +21,9 @@ type flowRunService struct {
 }
 
 func (s *flowRunService) CreateFlowRun(ctx context.Context, req *orionv1.CreateFlowRunRequest) (*orionv1.CreateFlowRunResponse, error) {
+	if err := validate.CreateFlowRun(req); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.CreateFlowRunResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		var dep *orionv1.Deployment
@@ -76,10 +80,13 @@ func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlow
 	if req.GetScheduledBefore() != nil {
 		f.ScheduledBefore = req.GetScheduledBefore().AsTime()
 	}
+	if err := waitForChange(ctx, s.svc.Store, req.GetWaitIndex(), MaxBlockingWait); err != nil {
+		return nil, err
+	}
 	resp := &orionv1.ListFlowRunsResponse{}
 	err = s.svc.Store.View(ctx, func(tx store.Tx) error {
 		list, next, err := tx.ListFlowRuns(f)
-		resp.FlowRuns, resp.NextPageToken = list, encodeToken(next)
+		resp.FlowRuns, resp.NextPageToken, resp.Index = list, encodeToken(next), tx.Index()
 		return err
 	})
 	return resp, err
@@ -88,6 +95,9 @@ func (s *flowRunService) ListFlowRuns(ctx context.Context, req *orionv1.ListFlow
 func (s *flowRunService) SetFlowRunState(ctx context.Context, req *orionv1.SetFlowRunStateRequest) (*orionv1.SetFlowRunStateResponse, error) {
 	if req.GetFlowRunId() == "" {
 		return nil, store.Invalidf("flow_run_id is required")
+	}
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, err
 	}
 	if req.GetForce() {
 		if err := auth.RequireAdminScope(ctx, "force"); err != nil {
@@ -196,4 +206,22 @@ func (s *flowRunService) WatchFlowRun(req *orionv1.WatchFlowRunRequest, stream g
 		case <-changed:
 		}
 	}
+}
+
+func (s *flowRunService) GetFlowRunHistory(ctx context.Context, req *orionv1.GetFlowRunHistoryRequest) (*orionv1.GetFlowRunHistoryResponse, error) {
+	h := runs.HistoryRequest{
+		Interval: req.GetInterval().AsDuration(), DeploymentID: req.GetDeploymentId(), StateTypes: req.GetStateTypes(),
+	}
+	if req.GetStartTime() != nil {
+		h.Start = req.GetStartTime().AsTime()
+	}
+	if req.GetEndTime() != nil {
+		h.End = req.GetEndTime().AsTime()
+	}
+	resp := &orionv1.GetFlowRunHistoryResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Intervals, err = runs.History(tx, h)
+		return err
+	})
+	return resp, err
 }

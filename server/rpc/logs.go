@@ -2,20 +2,23 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/auth"
+	"github.com/orion-run/orion/server/dispatch"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
-// Log limits, as Prefect's (1 MB per line) with a bound on batch length.
+// Log pages. The limits on lines and batches are in package validate
+// (1 MB per line, as Prefect's, and a bound on batch length).
 const (
-	MaxLogMessageSize = 1_000_000
-	MaxLogBatch       = 10_000
-	defaultLogPage    = 1000
-	maxLogPage        = 10_000
+	defaultLogPage = 1000
+	maxLogPage     = 10_000
 )
 
 type logService struct {
@@ -24,29 +27,35 @@ type logService struct {
 }
 
 func (s *logService) CreateLogs(ctx context.Context, req *orionv1.CreateLogsRequest) (*orionv1.CreateLogsResponse, error) {
-	if len(req.GetLogs()) > MaxLogBatch {
-		return nil, store.Invalidf("logs: %d entries in one request; send at most %d", len(req.GetLogs()), MaxLogBatch)
+	if err := validate.Logs(req.GetLogs()); err != nil {
+		return nil, err
 	}
 	byRun := map[string][]*orionv1.Log{}
+	size := map[string]int{}
 	var order []string
-	for i, l := range req.GetLogs() {
-		switch {
-		case l.GetFlowRunId() == "":
-			return nil, store.Invalidf("logs[%d].flow_run_id is required", i)
-		case len(l.GetMessage()) > MaxLogMessageSize:
-			return nil, store.Invalidf("logs[%d].message is %d bytes; lines are limited to %d bytes", i, len(l.GetMessage()), MaxLogMessageSize)
-		case l.GetTimestamp() == nil:
-			return nil, store.Invalidf("logs[%d].timestamp is required", i)
-		}
+	for _, l := range req.GetLogs() {
 		if _, ok := byRun[l.GetFlowRunId()]; !ok {
 			order = append(order, l.GetFlowRunId())
 		}
 		byRun[l.GetFlowRunId()] = append(byRun[l.GetFlowRunId()], l)
+		size[l.GetFlowRunId()] += len(l.GetMessage())
 	}
+	// Refused whole or accepted whole, so a client that retries a refused
+	// request neither loses nor repeats a line.
+	for _, id := range order {
+		if err := s.svc.LogRate.Allow("flow run "+id, len(byRun[id]), size[id]); err != nil {
+			return nil, err
+		}
+	}
+	caller := auth.FromContext(ctx)
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
 		for _, id := range order {
-			if _, err := tx.FlowRun(id); err != nil {
+			run, err := tx.FlowRun(id)
+			if err != nil {
 				return err
+			}
+			if !caller.MayServe(run.GetWorkQueueName()) {
+				return fmt.Errorf("%w: token %q may not write logs of runs in work queue %q", dispatch.ErrNotOwner, caller.Name, run.GetWorkQueueName())
 			}
 			if _, err := tx.AppendLogs(id, byRun[id]); err != nil {
 				return err

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"encoding/base64"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -11,8 +12,13 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
 	"github.com/orion-run/orion/server/dispatch"
+	"github.com/orion-run/orion/server/ratelimit"
+	"github.com/orion-run/orion/server/requestid"
 	"github.com/orion-run/orion/server/store"
 )
+
+// MaxBlockingWait bounds how long a blocking query (wait_index) waits.
+const MaxBlockingWait = 30 * time.Second
 
 // Page size limits for list calls.
 const (
@@ -25,7 +31,9 @@ type Services struct {
 	Store      store.Store
 	Dispatcher *dispatch.Dispatcher
 	Auth       *auth.Authenticator
-	Logger     hclog.Logger
+	// LogRate bounds each run's log writes; nil means no limit.
+	LogRate *ratelimit.Limiter
+	Logger  hclog.Logger
 }
 
 // Register registers every public and agent service on s.
@@ -37,6 +45,11 @@ func (svc *Services) Register(s *grpc.Server) {
 	orionv1.RegisterWorkQueueServiceServer(s, &workQueueService{svc: svc})
 	agentv1.RegisterAgentServiceServer(s, &agentService{svc: svc})
 	orionv1.RegisterTokenServiceServer(s, &tokenService{svc: svc})
+}
+
+// log is the services' logger with the request id of ctx.
+func (svc *Services) log(ctx context.Context) hclog.Logger {
+	return requestid.Logger(ctx, svc.Logger)
 }
 
 // pageSize validates a requested page size.
@@ -87,4 +100,28 @@ func required(field, value string) error {
 		return store.Invalidf("%s is required", field)
 	}
 	return nil
+}
+
+// waitForChange is the wait of a blocking query: it returns once the
+// store's modify index is above index (at once when index is 0), after max,
+// or with the context's error when the caller gave up.
+func waitForChange(ctx context.Context, st store.Store, index uint64, max time.Duration) error {
+	if index == 0 {
+		return nil
+	}
+	timer := time.NewTimer(max)
+	defer timer.Stop()
+	for {
+		changed, current := st.Changed()
+		if current > index {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

@@ -2,13 +2,12 @@ package rpc
 
 import (
 	"context"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"fmt"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
-	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type tokenService struct {
@@ -17,23 +16,25 @@ type tokenService struct {
 }
 
 func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateTokenRequest) (*orionv1.CreateTokenResponse, error) {
-	if err := deployments.ValidateName("name", req.GetName()); err != nil {
+	if err := validate.Name("name", req.GetName()); err != nil {
 		return nil, err
 	}
 	if _, ok := orionv1.TokenScope_name[int32(req.GetScope())]; !ok || req.GetScope() == orionv1.TokenScope_TOKEN_SCOPE_UNSPECIFIED {
 		return nil, store.Invalidf("scope is required: one of admin, agent, read, run")
 	}
-	secret, id, err := auth.NewSecret()
-	if err != nil {
-		return nil, err
+	if len(req.GetWorkQueues()) > 0 && req.GetScope() != auth.Agent {
+		return nil, store.Invalidf("work_queues restrict agent tokens only; drop them or use scope agent")
 	}
-	tok := &store.Token{
-		Meta:       &orionv1.ApiToken{Id: id, Name: req.GetName(), Scope: req.GetScope()},
-		SecretHash: auth.Hash(secret),
+	for i, q := range req.GetWorkQueues() {
+		if err := validate.Name(fmt.Sprintf("work_queues[%d]", i), q); err != nil {
+			return nil, err
+		}
 	}
-	err = s.svc.Store.Update(ctx, func(tx store.Tx) error {
-		tok.Meta.CreateTime = timestamppb.New(tx.Now())
-		return tx.PutToken(tok)
+	var secret string
+	var tok *store.Token
+	err := s.svc.Store.Update(ctx, func(tx store.Tx) (err error) {
+		secret, tok, err = auth.Issue(tx, req.GetName(), req.GetScope(), req.GetWorkQueues()...)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if err := s.svc.Auth.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("api token created", "token_id", id, "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
+	s.svc.log(ctx).Info("api token created", "token_id", tok.Meta.GetId(), "token_name", req.GetName(), "scope", auth.ScopeName(req.GetScope()), "by", auth.FromContext(ctx).Name)
 	return &orionv1.CreateTokenResponse{Token: tok.Meta, Secret: secret}, nil
 }
 
@@ -64,6 +65,6 @@ func (s *tokenService) RevokeToken(ctx context.Context, req *orionv1.RevokeToken
 	if err := s.svc.Auth.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	s.svc.Logger.Info("api token revoked", "token_id", req.GetId(), "by", auth.FromContext(ctx).Name)
+	s.svc.log(ctx).Info("api token revoked", "token_id", req.GetId(), "by", auth.FromContext(ctx).Name)
 	return &orionv1.RevokeTokenResponse{}, nil
 }

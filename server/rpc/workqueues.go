@@ -5,13 +5,13 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
-	"github.com/orion-run/orion/server/deployments"
 	"github.com/orion-run/orion/server/orchestration"
+	"github.com/orion-run/orion/server/runs"
 	"github.com/orion-run/orion/server/store"
+	"github.com/orion-run/orion/server/validate"
 )
 
 type workQueueService struct {
@@ -21,14 +21,11 @@ type workQueueService struct {
 
 func (s *workQueueService) CreateWorkQueue(ctx context.Context, req *orionv1.CreateWorkQueueRequest) (*orionv1.CreateWorkQueueResponse, error) {
 	in := req.GetWorkQueue()
-	if err := deployments.ValidateName("work_queue.name", in.GetName()); err != nil {
+	if err := validate.WorkQueue(in); err != nil {
 		return nil, err
 	}
-	if in.ConcurrencyLimit != nil && in.GetConcurrencyLimit() < 0 {
-		return nil, store.Invalidf("work_queue.concurrency_limit must be >= 0")
-	}
 	q := &orionv1.WorkQueue{
-		Id: uuid.NewString(), Name: in.GetName(), Description: in.GetDescription(), IsPaused: in.GetIsPaused(),
+		Id: store.NewID(), Name: in.GetName(), Description: in.GetDescription(), IsPaused: in.GetIsPaused(),
 		ConcurrencyLimit: in.ConcurrencyLimit, Tags: in.GetTags(),
 	}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
@@ -75,6 +72,12 @@ func (s *workQueueService) UpdateWorkQueue(ctx context.Context, req *orionv1.Upd
 	}
 	if req.ConcurrencyLimit != nil && req.GetConcurrencyLimit() < 0 {
 		return nil, store.Invalidf("concurrency_limit must be >= 0")
+	}
+	if err := validate.Text("description", req.GetDescription(), validate.MaxDescription); err != nil {
+		return nil, err
+	}
+	if err := validate.Tags("tags", req.GetTags()); err != nil {
+		return nil, err
 	}
 	resp := &orionv1.UpdateWorkQueueResponse{}
 	err := s.svc.Store.Update(ctx, func(tx store.Tx) error {
@@ -144,4 +147,13 @@ func (s *workQueueService) PreviewWorkQueue(ctx context.Context, req *orionv1.Pr
 func (s *workQueueService) ListAgents(ctx context.Context, _ *orionv1.ListAgentsRequest) (*orionv1.ListAgentsResponse, error) {
 	agents, err := s.svc.Dispatcher.ListAgents(ctx)
 	return &orionv1.ListAgentsResponse{Agents: agents}, err
+}
+
+func (s *workQueueService) ListWorkQueueStats(ctx context.Context, _ *orionv1.ListWorkQueueStatsRequest) (*orionv1.ListWorkQueueStatsResponse, error) {
+	resp := &orionv1.ListWorkQueueStatsResponse{}
+	err := s.svc.Store.View(ctx, func(tx store.Tx) (err error) {
+		resp.Stats, err = runs.QueueStats(tx)
+		return err
+	})
+	return resp, err
 }

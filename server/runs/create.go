@@ -6,7 +6,6 @@ package runs
 import (
 	"errors"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -59,7 +58,7 @@ func Create(tx store.Tx, req Request) (*orionv1.FlowRun, bool, error) {
 	}
 	now := tx.Now()
 	run := &orionv1.FlowRun{
-		Id:             uuid.NewString(),
+		Id:             store.NewID(),
 		Name:           req.Name,
 		FlowId:         req.Flow.GetId(),
 		FlowName:       req.Flow.GetName(),
@@ -101,7 +100,7 @@ func Create(tx store.Tx, req Request) (*orionv1.FlowRun, bool, error) {
 	if first.GetType() != orchestration.Scheduled && first.GetType() != orchestration.Pending && first.GetType() != orchestration.Running {
 		return nil, false, store.Invalidf("state.type: a new run starts SCHEDULED, PENDING or RUNNING, not %s", orchestration.DefaultName(first.GetType()))
 	}
-	s, err := orchestration.NewState(first, now, uuid.NewString(), "")
+	s, err := orchestration.NewState(first, now, store.NewID(), "")
 	if err != nil {
 		return nil, false, store.Invalidf("%v", err)
 	}

@@ -165,6 +165,28 @@ func TestDates_RRule(t *testing.T) {
 			"2023-09-01T00:00:00Z", "", 5, []string{"2023-09-30T09:00:00+10:00", "2023-10-01T09:00:00+11:00"}},
 		{"start after some dates", rruleSchedule("DTSTART:20230101T000000Z\nRRULE:FREQ=HOURLY;COUNT=5", ""),
 			"2023-01-01T02:00:00Z", "", 10, []string{"2023-01-01T02:00:00Z", "2023-01-01T03:00:00Z", "2023-01-01T04:00:00Z"}},
+		// DST as in cron, in every zone: a missing local time is skipped, a
+		// repeated one is its first occurrence.
+		{"NY spring forward skips the missing 02:30", rruleSchedule("DTSTART:20230311T023000\nRRULE:FREQ=DAILY", "America/New_York"),
+			"2023-03-11T00:00:00-05:00", "", 3,
+			[]string{"2023-03-11T02:30:00-05:00", "2023-03-13T02:30:00-04:00", "2023-03-14T02:30:00-04:00"}},
+		{"NY 15 minutes go on after the gap", rruleSchedule("DTSTART:20230312T013000\nRRULE:FREQ=MINUTELY;INTERVAL=15", "America/New_York"),
+			"2023-03-12T01:30:00-05:00", "", 4,
+			[]string{"2023-03-12T01:30:00-05:00", "2023-03-12T01:45:00-05:00", "2023-03-12T03:00:00-04:00", "2023-03-12T03:15:00-04:00"}},
+		{"Sydney spring forward skips the missing 02:30", rruleSchedule("DTSTART:20230930T023000\nRRULE:FREQ=DAILY", "Australia/Sydney"),
+			"2023-09-30T00:00:00+10:00", "", 3,
+			[]string{"2023-09-30T02:30:00+10:00", "2023-10-02T02:30:00+11:00", "2023-10-03T02:30:00+11:00"}},
+		{"Sydney fall back fires 02:30 once, first occurrence", rruleSchedule("DTSTART:20230401T023000\nRRULE:FREQ=DAILY", "Australia/Sydney"),
+			"2023-04-01T00:00:00+11:00", "", 3,
+			[]string{"2023-04-01T02:30:00+11:00", "2023-04-02T02:30:00+11:00", "2023-04-03T02:30:00+10:00"}},
+		{"London fall back hourly fires 01:00 once, first occurrence", rruleSchedule("DTSTART:20231028T000000\nRRULE:FREQ=HOURLY", "Europe/London"),
+			"2023-10-29T00:00:00+01:00", "", 3,
+			[]string{"2023-10-29T00:00:00+01:00", "2023-10-29T01:00:00+01:00", "2023-10-29T02:00:00Z"}},
+		{"London EXDATE of a repeated time removes its first occurrence",
+			rruleSchedule("DTSTART:20231028T013000\nRRULE:FREQ=DAILY;COUNT=3\nEXDATE:20231029T013000", "Europe/London"),
+			"2023-10-28T00:00:00Z", "", 5, []string{"2023-10-28T01:30:00+01:00", "2023-10-30T01:30:00Z"}},
+		{"a rule of missing times only has no dates", rruleSchedule("FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;BYHOUR=2;BYMINUTE=30", "America/New_York"),
+			"2023-01-01T00:00:00Z", "", 3, nil},
 	})
 }
 

@@ -26,7 +26,21 @@ type plan struct {
 	// checkAt is the earliest instant at which the deployment can need more
 	// runs; until then a pass skips it without computing anything.
 	checkAt time.Time
+	// ahead describes the dates on or after the evaluation instant up to
+	// the new watermark, so the next evaluation need not recount them.
+	ahead ahead
 }
+
+// ahead is what a plan knows of a schedule's upcoming dates: the first one
+// on or after the instant it was computed, and how many there are up to
+// the watermark (-1 when it did not need to count them all).
+type ahead struct {
+	first time.Time
+	count int
+}
+
+// unknownAhead is the ahead of a deployment evaluated for the first time.
+var unknownAhead = ahead{count: -1}
 
 // planDates applies Prefect's rule to the dates on or after now: take them
 // in order, stopping as soon as there are MinRuns of them and the last is
@@ -34,7 +48,12 @@ type plan struct {
 // to the watermark already have runs, so only the ones after it are
 // returned; the dates before it are only counted. The watermark is zero
 // when no run exists yet.
-func (l Limits) planDates(s Schedule, watermark, now time.Time) plan {
+//
+// prev is the previous plan's ahead for the same watermark (unknownAhead
+// if none): the dates it counted that have passed since are dropped one by
+// one instead of counting everything again, which keeps a steady-state
+// evaluation at a few Next calls however many runs a schedule keeps ahead.
+func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead) plan {
 	horizon := now.Add(l.MaxTime)
 	satisfied := func(count int, last time.Time) bool {
 		return count >= l.MinRuns && !last.Before(now.Add(l.MinTime))
@@ -46,15 +65,41 @@ func (l Limits) planDates(s Schedule, watermark, now time.Time) plan {
 		from  = now
 	)
 	if !watermark.Before(now) {
-		have := Between(s, now, watermark, l.MaxRuns)
-		count = len(have)
-		if count > 0 {
-			first, last = have[0], have[count-1]
+		from, last = watermark.Add(time.Nanosecond), watermark
+		switch {
+		case prev.count >= 0:
+			first, count = prev.first, prev.count
+			for count > 0 && first.Before(now) {
+				count--
+				d, ok := s.Next(first.Add(time.Nanosecond))
+				if !ok || d.After(watermark) {
+					count = 0
+					break
+				}
+				first = d
+			}
+			if count == 0 {
+				first, last = time.Time{}, time.Time{}
+			}
+		default:
+			// Enough dates to know whether the minimums hold; all of them
+			// (up to MaxRuns) only when more are needed.
+			have := Between(s, now, watermark, l.MinRuns)
+			if len(have) < l.MinRuns || !satisfied(len(have), watermark) {
+				have = Between(s, now, watermark, l.MaxRuns)
+				count = len(have)
+			} else {
+				count = -1 // at least MinRuns; not counted
+			}
+			if len(have) > 0 {
+				first = have[0]
+			} else {
+				last = time.Time{}
+			}
 		}
-		from = watermark.Add(time.Nanosecond)
 	}
 	var p plan
-	if count == 0 || !satisfied(count, last) {
+	if count >= 0 && (count == 0 || !satisfied(count, last)) {
 		next := func() (time.Time, bool) { return s.Next(from) }
 		if it, ok := s.(iterator); ok {
 			next = it.iterate(from)
@@ -75,7 +120,8 @@ func (l Limits) planDates(s Schedule, watermark, now time.Time) plan {
 			}
 		}
 	}
-	p.checkAt = checkAt(first, last, now, l.MinTime, satisfied(count, last))
+	p.checkAt = checkAt(first, last, now, l.MinTime, count < 0 || satisfied(count, last))
+	p.ahead = ahead{first: first, count: count}
 	return p
 }
 

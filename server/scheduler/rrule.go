@@ -15,9 +15,19 @@ import (
 // RDATEs, minus its EXRULE lines and EXDATEs. rrule-go's own Set holds one
 // RRULE and no EXRULE, so the set logic lives here and rrule-go expands the
 // single rules.
+//
+// The rules are expanded on local wall-clock time (rrule-go runs in UTC,
+// where no time is missing or repeated) and each occurrence is then placed
+// in the DTSTART's zone as cron places its matches: a local time that does
+// not exist is skipped, and one that occurs twice is its first occurrence.
+// Expanding in the zone itself would leave both to time.Date, whose choice
+// depends on the sign of the zone's UTC offset (the second occurrence in
+// London and Sydney, the first in New York) and can step back in time at a
+// spring-forward gap, which ended a sub-hourly series there.
 type rruleSet struct {
-	rules, exrules  []*rrule.RRule
+	rules, exrules  []*rrule.RRule // in UTC, on wall-clock times in wall
 	rdates, exdates []time.Time
+	wall            *time.Location // the DTSTART's zone
 	loc             *time.Location
 }
 
@@ -65,7 +75,10 @@ func newRRule(r *orionv1.RRuleSchedule) (*rruleSet, error) {
 			if err != nil {
 				return nil, store.Invalidf("schedule.rrule %s %q is invalid: %v", name, value, err)
 			}
-			opt.Dtstart = dtstart
+			opt.Dtstart = wallClock(dtstart, dtstart.Location())
+			if !opt.Until.IsZero() {
+				opt.Until = wallClock(opt.Until, dtstart.Location())
+			}
 			rule, err := rrule.NewRRule(*opt)
 			if err != nil {
 				return nil, store.Invalidf("schedule.rrule %s %q is invalid: %v", name, value, err)
@@ -80,6 +93,13 @@ func newRRule(r *orionv1.RRuleSchedule) (*rruleSet, error) {
 			if err != nil {
 				return nil, store.Invalidf("schedule.rrule %s %q is invalid: %v", name, value, err)
 			}
+			for i, t := range ts {
+				// A repeated local time is its first occurrence, as in
+				// the rules (time.Parse may pick either).
+				if first := resolveWall(wallClock(t, t.Location()), t.Location()); len(first) > 0 {
+					ts[i] = first[0]
+				}
+			}
 			if name == "RDATE" {
 				set.rdates = append(set.rdates, ts...)
 			} else {
@@ -89,6 +109,7 @@ func newRRule(r *orionv1.RRuleSchedule) (*rruleSet, error) {
 			return nil, store.Invalidf("schedule.rrule line %q: expected DTSTART, RRULE, RDATE, EXRULE or EXDATE", l)
 		}
 	}
+	set.wall = dtstart.Location()
 	if len(set.rules) == 0 && len(set.rdates) == 0 {
 		return nil, store.Invalidf("schedule.rrule has no RRULE or RDATE line")
 	}
@@ -119,8 +140,8 @@ func (s *rruleSet) Next(t time.Time) (time.Time, bool) {
 // order and without duplicates. Each rule is expanded from its DTSTART, so
 // the cost grows with the occurrences before from (as in dateutil).
 func (s *rruleSet) iterate(from time.Time) func() (time.Time, bool) {
-	incl := newMerge(s.rules, s.rdates)
-	excl := newMerge(s.exrules, s.exdates)
+	incl := newMerge(s.rules, s.rdates, s.wall)
+	excl := newMerge(s.exrules, s.exdates, s.wall)
 	var last time.Time
 	return func() (time.Time, bool) {
 		for {
@@ -145,7 +166,7 @@ type merge struct {
 	gens  []func() (time.Time, bool)
 }
 
-func newMerge(rules []*rrule.RRule, dates []time.Time) *merge {
+func newMerge(rules []*rrule.RRule, dates []time.Time, wall *time.Location) *merge {
 	m := &merge{}
 	sorted := append([]time.Time(nil), dates...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Before(sorted[j]) })
@@ -158,9 +179,34 @@ func newMerge(rules []*rrule.RRule, dates []time.Time) *merge {
 		return sorted[i-1], true
 	})
 	for _, r := range rules {
-		m.add(r.Iterator())
+		m.add(placeIn(r.Iterator(), wall))
 	}
 	return m
+}
+
+// placeIn turns the wall-clock occurrences of a rule (UTC times standing
+// for local times) into instants in loc: a local time that does not exist
+// is skipped, one that occurs twice is its first occurrence. Wall-clock
+// order is then instant order. A rule whose occurrences have all been
+// missing local times for 28 years never has another one.
+func placeIn(next func() (time.Time, bool), loc *time.Location) func() (time.Time, bool) {
+	return func() (time.Time, bool) {
+		var skipping time.Time
+		for {
+			w, ok := next()
+			if !ok {
+				return time.Time{}, false
+			}
+			if ts := resolveWall(w, loc); len(ts) > 0 {
+				return ts[0], true
+			}
+			if skipping.IsZero() {
+				skipping = w
+			} else if w.After(skipping.AddDate(28, 0, 0)) {
+				return time.Time{}, false
+			}
+		}
+	}
 }
 
 func (m *merge) add(gen func() (time.Time, bool)) {

@@ -54,8 +54,10 @@ func createRuns(tx store.Tx, flow *orionv1.Flow, dep *orionv1.Deployment, dates 
 }
 
 // DeleteAutoScheduled deletes dep's auto-scheduled runs that have not
-// started (still SCHEDULED) inside tx. Manual runs and runs an agent has
-// claimed are kept. Because it runs in the caller's transaction and the
+// started (still SCHEDULED and never run) inside tx. Manual runs, runs an
+// agent has claimed and runs that already ran and wait in SCHEDULED for a
+// retry (AwaitingRetry, run_count > 0, as Prefect keeps them) are kept.
+// Because it runs in the caller's transaction and the
 // scheduler re-checks the deployment in its own before writing, no run of
 // an old schedule can appear after the edit that removed it.
 func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
@@ -69,7 +71,7 @@ func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
 			return 0, err
 		}
 		for _, r := range page {
-			if r.GetAutoScheduled() {
+			if r.GetAutoScheduled() && r.GetRunCount() == 0 {
 				doomed = append(doomed, r.GetId())
 			}
 		}
@@ -90,8 +92,9 @@ func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
 // for a new deployment), before d is written. It anchors an interval
 // schedule that has none: at the stored anchor when the schedule is
 // otherwise unchanged (a redeploy keeps its grid), else at now. An
-// unchanged schedule keeps its watermark; a changed one clears it and
-// deletes the old schedule's unstarted auto-scheduled runs.
+// unchanged deployment keeps its watermark and its runs; any change the
+// runs would carry clears the watermark and deletes the unstarted
+// auto-scheduled runs, which the scheduler then creates anew.
 func PrepareUpsert(tx store.Tx, old, d *orionv1.Deployment) error {
 	if iv := d.GetSchedule().GetInterval(); iv != nil && iv.GetAnchorDate() == nil {
 		if oldIv := old.GetSchedule().GetInterval(); oldIv.GetAnchorDate() != nil {
@@ -109,12 +112,29 @@ func PrepareUpsert(tx store.Tx, old, d *orionv1.Deployment) error {
 	if old == nil {
 		return nil
 	}
-	if proto.Equal(old.GetSchedule(), d.GetSchedule()) {
+	if sameRuns(old, d) {
 		d.ScheduleWatermark = old.GetScheduleWatermark()
 		return nil
 	}
 	_, err := DeleteAutoScheduled(tx, old.GetId())
 	return err
+}
+
+// sameRuns reports whether the scheduler would create the same runs from d
+// as from old: everything but identity, timestamps, the watermark, the
+// pause state and the description is equal. A redeploy that changes
+// anything else (parameters, tags, work queue, infrastructure, retries,
+// the flow's source) replaces the unstarted auto-scheduled runs, as
+// Prefect does on every upsert, so none runs with stale settings; an
+// unchanged redeploy keeps them.
+func sameRuns(old, d *orionv1.Deployment) bool {
+	strip := func(x *orionv1.Deployment) *orionv1.Deployment {
+		c := proto.Clone(x).(*orionv1.Deployment)
+		c.Id, c.CreateTime, c.UpdateTime, c.ScheduleWatermark = "", nil, nil, nil
+		c.IsScheduleActive, c.Description = false, ""
+		return c
+	}
+	return proto.Equal(strip(old), strip(d))
 }
 
 // SetActive pauses (false) or resumes (true) d's schedule inside tx and

@@ -26,6 +26,16 @@ type Config struct {
 	// Now is the clock (time.Now when nil); tests inject a fake one.
 	Now    func() time.Time
 	Logger hclog.Logger
+	// Observer is told about every pass (for metrics); nil discards.
+	Observer Observer
+}
+
+// Observer receives the scheduler's figures. PassDone must not block.
+type Observer interface {
+	// PassDone reports a finished pass: how late it started compared to
+	// the earliest time a deployment needed a look (0 when on time), how
+	// long it took, and what it did.
+	PassDone(lag, took time.Duration, stats PassStats)
 }
 
 // Scheduler keeps every active schedule's upcoming runs created. It only
@@ -42,11 +52,14 @@ type Scheduler struct {
 	// restart by one full pass; it is what keeps a steady-state pass from
 	// evaluating every schedule.
 	due map[string]dueEntry
+	// nextDue is the earliest checkAt of due: when the next pass is needed.
+	nextDue time.Time
 }
 
 type dueEntry struct {
 	version versionKey
 	checkAt time.Time
+	ahead   ahead
 }
 
 // PassStats describes one pass.
@@ -132,6 +145,13 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 	var todo []work
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cfg.Observer != nil {
+		lag := time.Duration(0)
+		if !s.nextDue.IsZero() && now.After(s.nextDue) {
+			lag = now.Sub(s.nextDue)
+		}
+		defer func(start time.Time) { s.cfg.Observer.PassDone(lag, time.Since(start), stats) }(time.Now())
+	}
 	seen := make(map[string]dueEntry, len(s.due))
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		deps, err := tx.ListDeployments(store.DeploymentFilter{})
@@ -149,6 +169,10 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 				continue
 			}
 			stats.Evaluated++
+			prev := unknownAhead
+			if e, ok := s.due[d.GetId()]; ok && e.version == v {
+				prev = e.ahead
+			}
 			sched, err := ScheduleOf(d)
 			if err != nil {
 				// Validated when stored; log and leave the others running.
@@ -159,9 +183,9 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 			if d.GetScheduleWatermark() != nil {
 				watermark = d.GetScheduleWatermark().AsTime()
 			}
-			p := s.cfg.planDates(sched, watermark, now)
+			p := s.cfg.planDates(sched, watermark, now, prev)
 			if len(p.dates) == 0 {
-				seen[d.GetId()] = dueEntry{version: v, checkAt: p.checkAt}
+				seen[d.GetId()] = dueEntry{version: v, checkAt: p.checkAt, ahead: p.ahead}
 				continue
 			}
 			todo = append(todo, work{dep: d, version: v, plan: p})
@@ -185,6 +209,12 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 		todo = todo[n:]
 	}
 	s.due = seen
+	s.nextDue = time.Time{}
+	for _, e := range seen {
+		if s.nextDue.IsZero() || e.checkAt.Before(s.nextDue) {
+			s.nextDue = e.checkAt
+		}
+	}
 	return stats, nil
 }
 
@@ -226,7 +256,7 @@ func (s *Scheduler) write(ctx context.Context, batch []work, seen map[string]due
 			if err := tx.PutDeployment(d); err != nil {
 				return err
 			}
-			next[d.GetId()] = dueEntry{version: version(d), checkAt: w.plan.checkAt}
+			next[d.GetId()] = dueEntry{version: version(d), checkAt: w.plan.checkAt, ahead: w.plan.ahead}
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -198,7 +200,13 @@ func TestScheduler_EditPauseDelete(t *testing.T) {
 		}
 		manualID = m.GetId()
 		rs, _, _ := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: d.GetId()})
-		c := rs[len(rs)-1] // the oldest: an auto-scheduled run
+		// An auto-scheduled run to claim. Runs made at the same instant of
+		// the fake clock have no creation order, so pick by flag.
+		i := slices.IndexFunc(rs, func(r *orionv1.FlowRun) bool { return r.GetAutoScheduled() })
+		if i < 0 {
+			return errors.New("no auto-scheduled run to claim")
+		}
+		c := rs[i]
 		claimedID = c.GetId()
 		c.State = &orionv1.State{Id: "claimed", Type: orchestration.Pending, Name: "Pending", Timestamp: timestamppb.New(tx.Now())}
 		return tx.PutFlowRun(c)
@@ -290,4 +298,95 @@ func TestScheduler_IntervalAnchorAndBackfill(t *testing.T) {
 		}
 	}
 	checkUnique(t, e.runs(dep.GetId()))
+}
+
+// TestScheduler_PauseKeepsRunsAwaitingRetry: an auto-scheduled run that ran,
+// failed and waits in SCHEDULED (AwaitingRetry) for its retry has started,
+// so pausing, editing or deleting keeps it (Prefect deletes only runs with
+// run_count 0); its never-run siblings go.
+func TestScheduler_PauseKeepsRunsAwaitingRetry(t *testing.T) {
+	for _, change := range []string{"pause", "edit", "delete"} {
+		t.Run(change, func(t *testing.T) {
+			e := newEnv(t, t0)
+			dep := e.upsert(cron("* * * * *"))
+			e.pass(e.scheduler())
+			var retryID string
+			e.update(func(tx store.Tx) error {
+				rs, _, err := tx.ListFlowRuns(store.FlowRunFilter{DeploymentID: dep.GetId()})
+				if err != nil {
+					return err
+				}
+				r := rs[0]
+				retryID = r.GetId()
+				r.RunCount = 1
+				r.State = &orionv1.State{Id: "retry", Type: orchestration.Scheduled, Name: orchestration.NameAwaitingRetry,
+					Timestamp: timestamppb.New(tx.Now()), ScheduledTime: timestamppb.New(tx.Now().Add(time.Minute))}
+				return tx.PutFlowRun(r)
+			})
+			e.update(func(tx store.Tx) (err error) {
+				switch change {
+				case "pause":
+					_, err = deployments.SetScheduleActive(tx, dep.GetId(), false)
+				case "edit":
+					_, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+						Name: "every", FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: cron("0 * * * *"),
+					})
+				case "delete":
+					_, err = deployments.Delete(tx, dep.GetId())
+				}
+				return err
+			})
+			rs := e.runs(dep.GetId())
+			if len(rs) != 1 || rs[0].GetId() != retryID {
+				t.Fatalf("after %s: %d runs left, want only the run awaiting its retry (%s)", change, len(rs), retryID)
+			}
+		})
+	}
+}
+
+// TestScheduler_RedeployReplacesStaleRuns: a redeploy that changes what the
+// runs carry (here the parameters) replaces the unstarted auto-scheduled
+// runs with ones carrying the new values; an unchanged redeploy keeps them.
+func TestScheduler_RedeployReplacesStaleRuns(t *testing.T) {
+	e := newEnv(t, t0)
+	deploy := func(greeting string) *orionv1.Deployment {
+		var d *orionv1.Deployment
+		params, _ := structpb.NewStruct(map[string]any{"greeting": greeting})
+		e.update(func(tx store.Tx) (err error) {
+			d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+				Name: "every", FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"},
+				Schedule: cron("*/10 * * * *"), Parameters: params,
+			})
+			return err
+		})
+		return d
+	}
+	greetings := func(depID string) map[string]int {
+		out := map[string]int{}
+		for _, r := range e.runs(depID) {
+			out[r.GetParameters().AsMap()["greeting"].(string)]++
+		}
+		return out
+	}
+	dep := deploy("hello")
+	s := e.scheduler()
+	e.pass(s)
+	before := e.runs(dep.GetId())
+	if len(before) == 0 {
+		t.Fatal("no runs scheduled")
+	}
+
+	deploy("hello") // unchanged: the same runs
+	if after := e.runs(dep.GetId()); len(after) != len(before) || after[0].GetId() != before[0].GetId() {
+		t.Fatalf("an unchanged redeploy replaced the runs: %d → %d", len(before), len(after))
+	}
+
+	deploy("bonjour")
+	if n := len(e.runs(dep.GetId())); n != 0 {
+		t.Fatalf("%d stale runs kept after the parameters changed", n)
+	}
+	e.pass(s)
+	if g := greetings(dep.GetId()); g["hello"] != 0 || g["bonjour"] != len(before) {
+		t.Fatalf("runs after the redeploy by greeting: %v, want %d bonjour", g, len(before))
+	}
 }

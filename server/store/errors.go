@@ -1,6 +1,15 @@
 package store
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
+
+// oneLine formats a user-facing message and keeps it on one line: values
+// quoted into it (a cron expression, an rrule) may hold line breaks.
+func oneLine(format string, args ...any) string {
+	return strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`).Replace(fmt.Sprintf(format, args...))
+}
 
 // invalidError is a validation failure whose message is shown to the user as
 // is; errors.Is(err, ErrInvalid) holds.
@@ -12,7 +21,7 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 // Invalidf returns a validation error that names the field and the fix, e.g.
 // Invalidf("deployment.name is required"). It matches ErrInvalid.
 func Invalidf(format string, args ...any) error {
-	return &invalidError{msg: fmt.Sprintf(format, args...)}
+	return &invalidError{msg: oneLine(format, args...)}
 }
 
 // notFoundError is a missing record whose message names it.
@@ -24,7 +33,7 @@ func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 // NotFoundf returns an error matching ErrNotFound with the given message,
 // e.g. NotFoundf("deployment %q not found", id).
 func NotFoundf(format string, args ...any) error {
-	return &notFoundError{msg: fmt.Sprintf(format, args...)}
+	return &notFoundError{msg: oneLine(format, args...)}
 }
 
 // conflictError is a request that conflicts with a record's current state.
@@ -35,7 +44,7 @@ func (e *conflictError) Is(target error) bool { return target == ErrConflict }
 
 // Conflictf returns an error matching ErrConflict with the given message.
 func Conflictf(format string, args ...any) error {
-	return &conflictError{msg: fmt.Sprintf(format, args...)}
+	return &conflictError{msg: oneLine(format, args...)}
 }
 
 // existsError is a unique-key conflict whose message names the record.
@@ -46,5 +55,5 @@ func (e *existsError) Is(target error) bool { return target == ErrAlreadyExists 
 
 // AlreadyExistsf returns an error matching ErrAlreadyExists with the given message.
 func AlreadyExistsf(format string, args ...any) error {
-	return &existsError{msg: fmt.Sprintf(format, args...)}
+	return &existsError{msg: oneLine(format, args...)}
 }

@@ -100,6 +100,15 @@ type Tx interface {
 	// their state time key (see StateTimeKey), while key <= before, until fn
 	// returns false.
 	RunsByState(t orionv1.StateType, before time.Time, fn func(*orionv1.FlowRun) bool) error
+	// ScheduledRuns returns the SCHEDULED runs of a deployment whose next
+	// scheduled start is strictly after after, earliest first: at most limit
+	// of them, and how many there are in all. The cost is proportional to
+	// that count (an index range, no run decoded beyond limit).
+	ScheduledRuns(deploymentID string, after time.Time, limit int) (runs []*orionv1.FlowRun, total int, err error)
+	// RunsCreatedBetween visits the runs created in [start, end), oldest
+	// first (of one deployment when deploymentID is set), until fn returns
+	// false. fn must not write.
+	RunsCreatedBetween(deploymentID string, start, end time.Time, fn func(*orionv1.FlowRun) bool) error
 
 	// State history, oldest first.
 	AppendState(runID string, s *orionv1.State) error

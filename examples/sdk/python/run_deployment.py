@@ -3,7 +3,9 @@
     PYTHONPATH=gen/python /usr/bin/python3 examples/sdk/python/run_deployment.py hello-world/hello-world-daily name=Marvin
 
 Needs Debian's python3-grpcio and python3-protobuf. The server is found
-through ORION_API_URL (default http://127.0.0.1:4200).
+through ORION_API_URL (default http://127.0.0.1:4200; https:// uses TLS, with
+ORION_TLS_CA as the trusted CA when set); ORION_API_KEY, when set, is sent as
+the bearer token.
 """
 import os
 import sys
@@ -26,9 +28,40 @@ TERMINAL = {
 }
 
 
-def target() -> str:
+def channel() -> grpc.Channel:
     url = urlparse(os.environ.get("ORION_API_URL", "http://127.0.0.1:4200"))
-    return f"{url.hostname}:{url.port or 80}"
+    token = os.environ.get("ORION_API_KEY", "")
+    if url.scheme == "https":
+        ca = os.environ.get("ORION_TLS_CA")
+        creds = grpc.ssl_channel_credentials(open(ca, "rb").read() if ca else None)
+        if token:
+            creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
+        return grpc.secure_channel(f"{url.hostname}:{url.port or 443}", creds)
+    ch = grpc.insecure_channel(f"{url.hostname}:{url.port or 80}")
+    if token:  # a loopback server without TLS: send the token as plain metadata
+        ch = grpc.intercept_channel(ch, _BearerInterceptor(token))
+    return ch
+
+
+class _BearerInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    def __init__(self, token):
+        self._md = ("authorization", "Bearer " + token)
+
+    def _with_token(self, details):
+        md = list(details.metadata or []) + [self._md]
+        return details._replace(metadata=md) if hasattr(details, "_replace") else _Details(details, md)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, d, metadata):
+        self.method, self.timeout, self.metadata = d.method, d.timeout, metadata
+        self.credentials, self.wait_for_ready, self.compression = d.credentials, d.wait_for_ready, d.compression
 
 
 def main(argv):
@@ -41,9 +74,9 @@ def main(argv):
         key, _, value = pair.partition("=")
         params[key] = value
 
-    with grpc.insecure_channel(target()) as channel:
-        deps = deployments_grpc.DeploymentServiceStub(channel)
-        runs = flow_runs_grpc.FlowRunServiceStub(channel)
+    with channel() as ch:
+        deps = deployments_grpc.DeploymentServiceStub(ch)
+        runs = flow_runs_grpc.FlowRunServiceStub(ch)
 
         for d in deps.ListDeployments(deployments.ListDeploymentsRequest()).deployments:
             print(f"deployment {d.flow_name}/{d.name} ({d.id})")

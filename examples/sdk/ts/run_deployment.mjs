@@ -4,7 +4,8 @@
 //   npm ci            # once, at the repository root (committed lockfile)
 //   node examples/sdk/ts/run_deployment.mjs hello-world/hello-world-daily name=Marvin
 //
-// The server is found through ORION_API_URL (default http://127.0.0.1:4200).
+// The server is found through ORION_API_URL (default http://127.0.0.1:4200);
+// ORION_API_KEY, when set, is sent as the bearer token.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
@@ -23,7 +24,15 @@ async function main(argv) {
   const [flowName, deploymentName] = ref.split("/", 2);
   const parameters = Object.fromEntries(pairs.map((p) => p.split(/=(.*)/s, 2)));
 
-  const transport = createGrpcTransport({ baseUrl: process.env.ORION_API_URL ?? "http://127.0.0.1:4200" });
+  const token = process.env.ORION_API_KEY;
+  const bearer = (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  const transport = createGrpcTransport({
+    baseUrl: process.env.ORION_API_URL ?? "http://127.0.0.1:4200",
+    interceptors: token ? [bearer] : [],
+  });
   const deployments = createClient(DeploymentService, transport);
   const flowRuns = createClient(FlowRunService, transport);
 

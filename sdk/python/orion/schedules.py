@@ -55,8 +55,9 @@ class IntervalSchedule(Schedule):
     Args:
         interval: a ``timedelta`` or a number of seconds; must be > 0.
         anchor_date: a ``datetime`` (or ISO 8601 string) the grid of runs is
-            aligned to. The server defaults it to 2020-01-01T00:00 in
-            ``timezone``.
+            aligned to; a naive one is read in ``timezone``. The server
+            defaults it to the time the schedule is stored, and keeps that
+            anchor when the deployment is re-created with the same schedule.
         timezone: IANA zone name used to keep wall-clock times across DST.
     """
 

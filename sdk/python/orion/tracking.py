@@ -33,6 +33,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 from orion import _context
 from orion._util import to_jsonable
@@ -44,6 +45,10 @@ __all__ = ["install", "tracking_enabled"]
 # Log batches: sent every FLUSH_INTERVAL seconds or once BATCH_SIZE entries wait.
 FLUSH_INTERVAL = 1.0
 BATCH_SIZE = 500
+# A batch the server refused for now (rate limit, restart) is sent again.
+RETRY_ATTEMPTS = 12
+RETRY_FIRST_DELAY = 0.1
+RETRY_MAX_DELAY = 5.0
 # The server rejects longer lines (server/rpc/logs.go MaxLogMessageSize).
 MAX_MESSAGE_BYTES = 1_000_000
 PARAMETER_REPR_LIMIT = 1000
@@ -165,13 +170,24 @@ class _LogShipper:
         return batch
 
     def _send(self, batch):
-        try:
-            self.client.create_logs(batch)
-        except APIError as exc:
-            with self._cond:
-                self._failed = True
-                self._pending = []
-            _warn("could not send the flow run's logs (%s); later lines are not recorded" % exc)
+        # A refused batch (429: the run logs faster than the server's limit;
+        # 503 or no answer: a restart) was stored not at all, so sending it
+        # again neither loses nor repeats a line.
+        delay = RETRY_FIRST_DELAY
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                self.client.create_logs(batch)
+                return
+            except APIError as exc:
+                retry = exc.status in (None, 429, 503) and attempt + 1 < RETRY_ATTEMPTS
+                if not retry:
+                    with self._cond:
+                        self._failed = True
+                        self._pending = []
+                    _warn("could not send the flow run's logs (%s); later lines are not recorded" % exc)
+                    return
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
 
     def _loop(self):
         while True:

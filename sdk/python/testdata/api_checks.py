@@ -259,4 +259,50 @@ assert to_jsonable(
 expect_error(TypeError, "object", to_jsonable, {"x": object()})
 expect_error(ValueError, "nan", to_jsonable, float("nan"))
 
+# -- tracked runs' log shipping retries refused batches -------------------------
+from orion import tracking
+from orion.api import APIError
+
+
+class FlakyClient:
+    """Refuses the first two batches (429, then no answer), then stores."""
+
+    def __init__(self):
+        self.calls, self.stored = 0, []
+
+    def create_logs(self, batch):
+        self.calls += 1
+        if self.calls == 1:
+            raise APIError("POST logs: HTTP 429 retry in 10ms", 429)
+        if self.calls == 2:
+            raise APIError("cannot reach the Orion API", None)
+        self.stored.extend(batch)
+        return len(batch)
+
+
+tracking.RETRY_FIRST_DELAY = 0.001
+flaky = FlakyClient()
+shipper = tracking._LogShipper(flaky, "run-1")
+for i in range(3):
+    shipper.add(20, "stdout", "line %d" % i)
+shipper.close()
+assert [e["message"] for e in flaky.stored] == ["line 0", "line 1", "line 2"], flaky.stored
+assert flaky.calls == 3, flaky.calls
+
+
+class RefusingClient:
+    def __init__(self):
+        self.calls = 0
+
+    def create_logs(self, batch):
+        self.calls += 1
+        raise APIError("POST logs: HTTP 400 bad", 400)
+
+
+refusing = RefusingClient()
+shipper = tracking._LogShipper(refusing, "run-2")
+shipper.add(20, "stdout", "x")
+shipper.close()
+assert refusing.calls == 1, "a 400 is not retried"
+
 print("API CHECKS OK")

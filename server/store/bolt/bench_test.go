@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,4 +147,23 @@ func fill(b *testing.B, s *Store, n int) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPutFlowRun_Parallel inserts runs from many goroutines at once,
+// fsync on, as concurrent API writes do: the group commit shares each
+// commit's fsync among every request that queued meanwhile.
+func BenchmarkPutFlowRun_Parallel(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b, filepath.Join(b.TempDir(), "orion.db"), Options{})
+	var next atomic.Int64
+	b.SetParallelism(32) // 64 writers on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := benchRun(int(next.Add(1)))
+			if err := s.Update(ctx, func(tx store.Tx) error { return tx.PutFlowRun(r) }); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

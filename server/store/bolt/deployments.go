@@ -63,16 +63,15 @@ func (t *tx) PutDeployment(d *orionv1.Deployment) error {
 	if err != nil {
 		return err
 	}
-	idx := t.bucket(bucketDeploymentsByName)
 	if oldKey := deploymentNameKey(old.GetFlowName(), old.GetName()); ok && !bytes.Equal(oldKey, key) {
-		if err := idx.Delete(oldKey); err != nil {
+		if err := t.del(bucketDeploymentsByName, oldKey); err != nil {
 			return err
 		}
 	}
-	if err := idx.Put(key, []byte(d.GetId())); err != nil {
+	if err := t.put(bucketDeploymentsByName, key, []byte(d.GetId())); err != nil {
 		return err
 	}
-	return t.bucket(bucketDeployments).Put([]byte(d.GetId()), v)
+	return t.put(bucketDeployments, []byte(d.GetId()), v)
 }
 
 // DeleteDeployment implements store.Tx. The deployment's runs stay; they
@@ -85,10 +84,10 @@ func (t *tx) DeleteDeployment(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := t.bucket(bucketDeploymentsByName).Delete(deploymentNameKey(d.GetFlowName(), d.GetName())); err != nil {
+	if err := t.del(bucketDeploymentsByName, deploymentNameKey(d.GetFlowName(), d.GetName())); err != nil {
 		return err
 	}
-	return t.bucket(bucketDeployments).Delete([]byte(id))
+	return t.del(bucketDeployments, []byte(id))
 }
 
 // ListDeployments implements store.Tx. It walks the name index, so results

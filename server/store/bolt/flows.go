@@ -55,16 +55,15 @@ func (t *tx) PutFlow(f *orionv1.Flow) error {
 	if err != nil {
 		return err
 	}
-	idx := t.bucket(bucketFlowsByName)
 	if ok && old.GetName() != f.GetName() {
-		if err := idx.Delete([]byte(old.GetName())); err != nil {
+		if err := t.del(bucketFlowsByName, []byte(old.GetName())); err != nil {
 			return err
 		}
 	}
-	if err := idx.Put(name, []byte(f.GetId())); err != nil {
+	if err := t.put(bucketFlowsByName, name, []byte(f.GetId())); err != nil {
 		return err
 	}
-	return t.bucket(bucketFlows).Put([]byte(f.GetId()), v)
+	return t.put(bucketFlows, []byte(f.GetId()), v)
 }
 
 // ListFlows implements store.Tx.
@@ -106,7 +105,7 @@ func (t *tx) PutFlowSource(src *store.FlowSource) error {
 		}
 		return nil
 	}
-	return b.Put([]byte(src.Digest), encodeSource(src))
+	return t.put(bucketFlowSources, []byte(src.Digest), encodeSource(src))
 }
 
 // FlowSource implements store.Tx.

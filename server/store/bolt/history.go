@@ -31,7 +31,7 @@ func (t *tx) AppendState(runID string, s *orionv1.State) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(seqKey(runID, seq), v)
+	return t.put(bucketStates, seqKey(runID, seq), v)
 }
 
 // States implements store.Tx.
@@ -74,14 +74,13 @@ func (t *tx) AppendLogs(runID string, logs []*orionv1.Log) (uint64, error) {
 		}
 		vals[i] = v
 	}
-	b := t.bucket(bucketLogs)
 	for _, v := range vals {
 		seq++
-		if err := b.Put(seqKey(runID, seq), v); err != nil {
+		if err := t.put(bucketLogs, seqKey(runID, seq), v); err != nil {
 			return 0, err
 		}
 	}
-	return seq, putUint64(counters, []byte(runID), seq)
+	return seq, t.put(bucketLogSeq, []byte(runID), binary.BigEndian.AppendUint64(nil, seq))
 }
 
 // Logs implements store.Tx. limit <= 0 means no limit.
@@ -147,5 +146,5 @@ func (t *tx) PutTransition(runID, transitionID string, res *orionv1.Orchestratio
 	if err != nil {
 		return err
 	}
-	return t.bucket(bucketTransitions).Put(transitionKey(runID, transitionID), v)
+	return t.put(bucketTransitions, transitionKey(runID, transitionID), v)
 }

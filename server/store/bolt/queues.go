@@ -55,16 +55,15 @@ func (t *tx) PutWorkQueue(q *orionv1.WorkQueue) error {
 	if err != nil {
 		return err
 	}
-	idx := t.bucket(bucketWorkQueuesByName)
 	if ok && old.GetName() != q.GetName() {
-		if err := idx.Delete([]byte(old.GetName())); err != nil {
+		if err := t.del(bucketWorkQueuesByName, []byte(old.GetName())); err != nil {
 			return err
 		}
 	}
-	if err := idx.Put(name, []byte(q.GetId())); err != nil {
+	if err := t.put(bucketWorkQueuesByName, name, []byte(q.GetId())); err != nil {
 		return err
 	}
-	return t.bucket(bucketWorkQueues).Put([]byte(q.GetId()), v)
+	return t.put(bucketWorkQueues, []byte(q.GetId()), v)
 }
 
 // DeleteWorkQueue implements store.Tx.
@@ -76,10 +75,10 @@ func (t *tx) DeleteWorkQueue(id string) error {
 	if err != nil {
 		return err
 	}
-	if err := t.bucket(bucketWorkQueuesByName).Delete([]byte(q.GetName())); err != nil {
+	if err := t.del(bucketWorkQueuesByName, []byte(q.GetName())); err != nil {
 		return err
 	}
-	return t.bucket(bucketWorkQueues).Delete([]byte(id))
+	return t.del(bucketWorkQueues, []byte(id))
 }
 
 // ListWorkQueues implements store.Tx, sorted by name.
@@ -121,7 +120,7 @@ func (t *tx) PutAgent(a *orionv1.Agent) error {
 	if err != nil {
 		return err
 	}
-	return t.bucket(bucketAgents).Put([]byte(a.GetId()), v)
+	return t.put(bucketAgents, []byte(a.GetId()), v)
 }
 
 // DeleteAgent implements store.Tx.
@@ -133,7 +132,7 @@ func (t *tx) DeleteAgent(id string) error {
 	if b.Get([]byte(id)) == nil {
 		return notFound("agent", id)
 	}
-	return b.Delete([]byte(id))
+	return t.del(bucketAgents, []byte(id))
 }
 
 // ListAgents implements store.Tx, sorted by id.

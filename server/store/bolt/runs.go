@@ -16,6 +16,7 @@ type runKeys struct {
 	created     []byte // <time(create_time)> <run_id>
 	deployment  []byte // <deployment_id> 0x00 <created>
 	idempotency []byte // <flow_id> 0x00 <idempotency_key>
+	scheduled   []byte // <deployment_id> 0x00 <time(next_scheduled_start_time)> <run_id>, SCHEDULED runs only
 }
 
 // createdKey is a run's key in idx_runs_by_created, and the suffix of its
@@ -38,6 +39,10 @@ func keysOf(r *orionv1.FlowRun) runKeys {
 	}
 	if r.GetIdempotencyKey() != "" {
 		k.idempotency = join(prefix(r.GetFlowId()), []byte(r.GetIdempotencyKey()))
+	}
+	if r.GetDeploymentId() != "" && r.GetState().GetType() == orionv1.StateType_STATE_TYPE_SCHEDULED {
+		tk := timeKey(asTime(r.GetNextScheduledStartTime()))
+		k.scheduled = join(prefix(r.GetDeploymentId()), tk[:], []byte(r.GetId()))
 	}
 	return k
 }
@@ -102,7 +107,7 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 	if err := t.updateRunIndex(oldKeys, keys, r.GetId()); err != nil {
 		return err
 	}
-	if err := t.bucket(bucketRuns).Put([]byte(r.GetId()), v); err != nil {
+	if err := t.put(bucketRuns, []byte(r.GetId()), v); err != nil {
 		return err
 	}
 	if from, to := old.GetState().GetType(), r.GetState().GetType(); !exists || from != to || old.GetState().GetId() != r.GetState().GetId() {
@@ -122,13 +127,13 @@ func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 		{bucketRunsByCreated, old.created, cur.created, nil},
 		{bucketRunsByDeployment, old.deployment, cur.deployment, nil},
 		{bucketRunsByIdempotency, old.idempotency, cur.idempotency, []byte(id)},
+		{bucketScheduledByDep, old.scheduled, cur.scheduled, nil},
 	} {
 		if bytes.Equal(e.old, e.cur) {
 			continue
 		}
-		b := t.bucket(e.bucket)
 		if e.old != nil {
-			if err := b.Delete(e.old); err != nil {
+			if err := t.del(e.bucket, e.old); err != nil {
 				return fmt.Errorf("delete %s entry: %w", e.bucket, err)
 			}
 		}
@@ -136,7 +141,7 @@ func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 			if e.val == nil {
 				e.val = []byte{}
 			}
-			if err := b.Put(e.cur, e.val); err != nil {
+			if err := t.put(e.bucket, e.cur, e.val); err != nil {
 				return fmt.Errorf("put %s entry: %w", e.bucket, err)
 			}
 		}
@@ -158,14 +163,14 @@ func (t *tx) DeleteFlowRun(id string) error {
 		return err
 	}
 	for _, b := range [][]byte{bucketStates, bucketLogs, bucketTransitions} {
-		if err := deletePrefix(t.bucket(b), prefix(id)); err != nil {
+		if err := t.deletePrefix(b, prefix(id)); err != nil {
 			return fmt.Errorf("delete flow run %q %s: %w", id, b, err)
 		}
 	}
-	if err := t.bucket(bucketLogSeq).Delete([]byte(id)); err != nil {
+	if err := t.del(bucketLogSeq, []byte(id)); err != nil {
 		return err
 	}
-	return t.bucket(bucketRuns).Delete([]byte(id))
+	return t.del(bucketRuns, []byte(id))
 }
 
 // FlowRunByIdempotencyKey implements store.Tx.

@@ -16,7 +16,11 @@ import (
 
 // SchemaVersion is the layout version this package writes. Open refuses a
 // file with a newer version and upgrades an older one.
-const SchemaVersion = 1
+//
+//	1: the first layout
+//	2: adds tokens (API tokens)
+//	3: adds idx_scheduled_by_deployment (built from flow_runs on upgrade)
+const SchemaVersion = 3
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -31,6 +35,7 @@ var (
 	bucketRunsByCreated     = []byte("idx_runs_by_created")
 	bucketRunsByDeployment  = []byte("idx_runs_by_deployment")
 	bucketRunsByIdempotency = []byte("idx_runs_by_idempotency")
+	bucketScheduledByDep    = []byte("idx_scheduled_by_deployment")
 	bucketStates            = []byte("states")
 	bucketLogs              = []byte("logs")
 	bucketLogSeq            = []byte("log_seq")
@@ -44,7 +49,7 @@ var (
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
 		bucketDeployments, bucketDeploymentsByName,
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
-		bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
+		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
 		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens,
 	}
 )
@@ -57,27 +62,34 @@ var (
 
 // upgrade brings the file to SchemaVersion in one transaction and returns
 // the last committed modify index. A new file gets every bucket and the
-// current version; a newer version is refused so an old server cannot
-// misread data written by a newer one.
+// current version; an older one runs the migrations from its version on,
+// in order; a newer version is refused so an old server cannot misread data
+// written by a newer one.
 func (s *Store) upgrade() (uint64, error) {
 	var index uint64
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
+		meta, err := btx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
 		}
-		meta := btx.Bucket(bucketMeta)
 		version, ok := getUint64(meta, keySchemaVersion)
 		switch {
 		case !ok:
 			s.logger.Info("initializing store", "path", s.path, "schema_version", SchemaVersion)
+			for _, name := range allBuckets {
+				if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
 		case version > SchemaVersion:
 			return fmt.Errorf("schema version %d is newer than this server supports (%d); upgrade orion", version, SchemaVersion)
 		case version < SchemaVersion:
-			// Version 1 is the first layout; later versions migrate here,
-			// one step at a time.
 			s.logger.Info("upgrading store", "path", s.path, "from_version", version, "to_version", SchemaVersion)
+			for v := version; v < SchemaVersion; v++ {
+				if err := migrations[v-1](btx); err != nil {
+					return fmt.Errorf("upgrade from schema version %d: %w", v, err)
+				}
+			}
 		}
 		if version != SchemaVersion {
 			if err := putUint64(meta, keySchemaVersion, SchemaVersion); err != nil {
@@ -88,6 +100,23 @@ func (s *Store) upgrade() (uint64, error) {
 		return nil
 	})
 	return index, err
+}
+
+// migrations[v-1] takes a file from schema version v to v+1 inside the
+// upgrade transaction.
+var migrations = []func(btx *bolt.Tx) error{
+	// 1 → 2: API tokens.
+	func(btx *bolt.Tx) error {
+		_, err := btx.CreateBucketIfNotExists(bucketTokens)
+		return err
+	},
+	// 2 → 3: scheduled runs by deployment, built from the runs.
+	func(btx *bolt.Tx) error {
+		if _, err := btx.CreateBucketIfNotExists(bucketScheduledByDep); err != nil {
+			return err
+		}
+		return buildScheduledByDeployment(btx)
+	},
 }
 
 // schemaVersion reads the stored schema version.
@@ -203,15 +232,15 @@ func forEachPrefix(b *bolt.Bucket, p []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-// deletePrefix deletes every key of b that starts with p.
-func deletePrefix(b *bolt.Bucket, p []byte) error {
+// deletePrefix deletes every key of bucket that starts with p.
+func (t *tx) deletePrefix(bucket, p []byte) error {
 	var keys [][]byte
-	_ = forEachPrefix(b, p, func(k, _ []byte) error {
+	_ = forEachPrefix(t.bucket(bucket), p, func(k, _ []byte) error {
 		keys = append(keys, bytes.Clone(k))
 		return nil
 	})
 	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+		if err := t.del(bucket, k); err != nil {
 			return err
 		}
 	}

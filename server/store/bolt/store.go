@@ -20,6 +20,8 @@
 //	idx_runs_by_created       <time(create_time)> <run_id>                             → empty
 //	idx_runs_by_deployment    <deployment_id> 0x00 <time(create_time)> <run_id>        → empty
 //	idx_runs_by_idempotency   <flow_id> 0x00 <idempotency_key>                          → run_id
+//	idx_scheduled_by_deployment <deployment_id> 0x00 <time(next_scheduled_start_time)> <run_id> → empty
+//	                          (SCHEDULED runs of a deployment only; since schema version 2)
 //
 //	states                    <run_id> 0x00 <seq:8>  → orion.v1.State (seq: the bucket's NextSequence)
 //	logs                      <run_id> 0x00 <seq:8>  → orion.v1.Log   (seq: per run, from log_seq)
@@ -108,6 +110,12 @@ type Store struct {
 	observer Observer
 	closed   atomic.Bool
 
+	// writes queues Updates for the writer goroutine; wmu lets Close stop
+	// new ones before closing the queue.
+	writes     chan *writeReq
+	wmu        sync.RWMutex
+	writerDone chan struct{}
+
 	// mu guards the change notifier.
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced after each commit
@@ -154,43 +162,131 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.index = index
+	s.writes = make(chan *writeReq, maxGroup)
+	s.writerDone = make(chan struct{})
+	go s.writer()
 	s.logger.Debug("store opened", "path", path, "schema_version", SchemaVersion, "modify_index", index)
 	return s, nil
 }
 
 // Update implements store.Store. Every committed Update, even one that
 // writes nothing, advances the modify index by one and wakes watchers.
+//
+// Updates are group-committed: one writer goroutine runs every request that
+// queued while the previous commit was in flight, in arrival order, in one
+// bbolt transaction with one fsync (no fixed delay, unlike bbolt's Batch).
+// Each request still sees the writes of the ones before it and gets its own
+// modify index; a request whose fn fails is rolled back alone (undo log),
+// so the others commit as if it never ran.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	req := &writeReq{ctx: ctx, fn: fn, queued: time.Now(), done: make(chan struct{})}
+	s.wmu.RLock()
 	if s.closed.Load() {
+		s.wmu.RUnlock()
 		return store.ErrClosed
 	}
-	var index uint64
-	var changes []StateChange
-	start := time.Now()
+	s.writes <- req
+	s.wmu.RUnlock()
+	<-req.done
+	return req.err
+}
+
+// writeReq is one queued Update.
+type writeReq struct {
+	ctx    context.Context
+	fn     func(store.Tx) error
+	queued time.Time
+	done   chan struct{}
+	// Set by the writer before done is closed.
+	err     error
+	changes []StateChange
+}
+
+// maxGroup bounds the requests committed together, so one commit's latency
+// stays bounded under a flood of writes.
+const maxGroup = 256
+
+// writer commits queued updates until the queue is closed.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	group := make([]*writeReq, 0, maxGroup)
+	for req := range s.writes {
+		group = append(group[:0], req)
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-s.writes:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(group)
+	}
+}
+
+// commit runs a group of requests in one bbolt transaction.
+func (s *Store) commit(group []*writeReq) {
+	var last uint64
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		// The caller may have given up while waiting for the writer lock.
-		if err := ctx.Err(); err != nil {
-			return err
+		index, _ := getUint64(btx.Bucket(bucketMeta), keyModifyIndex)
+		for _, req := range group {
+			req.err, req.changes = nil, nil
+			// The caller may have given up while waiting for the writer.
+			if err := req.ctx.Err(); err != nil {
+				req.err = err
+				continue
+			}
+			t := &tx{btx: btx, index: index + 1, now: s.clock(), logUndo: len(group) > 1}
+			if err := runFn(req.fn, t); err != nil {
+				if len(group) == 1 {
+					return err // the whole transaction is this request: bbolt rolls it back
+				}
+				if rerr := t.rollback(); rerr != nil {
+					return rerr
+				}
+				req.err = err
+				continue
+			}
+			index = t.index
+			req.changes = t.changes
 		}
-		t := s.newTx(btx)
-		index = t.index
-		if err := fn(t); err != nil {
-			return err
-		}
-		changes = t.changes
+		last = index
 		return putUint64(btx.Bucket(bucketMeta), keyModifyIndex, index)
 	})
 	if err != nil {
-		return mapErr(err)
+		// Nothing of the group was committed.
+		for _, req := range group {
+			if req.err == nil {
+				req.err = mapErr(err)
+			}
+		}
+	} else {
+		s.notify(last)
 	}
-	s.notify(index)
-	if s.observer != nil {
-		s.observer.Committed(time.Since(start), changes)
+	for _, req := range group {
+		if s.observer != nil && req.err == nil {
+			s.observer.Committed(time.Since(req.queued), req.changes)
+		}
+		close(req.done)
 	}
-	return nil
+}
+
+// runFn calls fn, turning a panic into an error so that one bad request
+// cannot take the writer (and every other request) down with it.
+func runFn(fn func(store.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store update panicked: %v", p)
+		}
+	}()
+	return fn(t)
 }
 
 // Size returns the store file's size in bytes.
@@ -260,9 +356,15 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // Close implements store.Store. It waits for running transactions, and wakes
 // every watcher. Closing twice is a no-op.
 func (s *Store) Close() error {
+	s.wmu.Lock()
 	if !s.closed.CompareAndSwap(false, true) {
+		s.wmu.Unlock()
 		return nil
 	}
+	// No Update can enqueue any more; the writer finishes what is queued.
+	close(s.writes)
+	s.wmu.Unlock()
+	<-s.writerDone
 	err := s.db.Close()
 	s.mu.Lock()
 	s.shutdown = true

@@ -37,7 +37,7 @@ func (t *tx) PutToken(tok *store.Token) error {
 		return err
 	}
 	v := append(append(make([]byte, 0, sha256.Size+len(meta)), tok.SecretHash...), meta...)
-	return t.bucket(bucketTokens).Put([]byte(id), v)
+	return t.put(bucketTokens, []byte(id), v)
 }
 
 // DeleteToken implements store.Tx.
@@ -49,7 +49,7 @@ func (t *tx) DeleteToken(id string) error {
 	if b.Get([]byte(id)) == nil {
 		return notFound("token", id)
 	}
-	return b.Delete([]byte(id))
+	return t.del(bucketTokens, []byte(id))
 }
 
 // ListTokens implements store.Tx, sorted by name.

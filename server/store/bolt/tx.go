@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -25,6 +26,17 @@ type tx struct {
 	// changes are the run state changes written so far, reported to the
 	// Observer once the transaction commits.
 	changes []StateChange
+	// logUndo turns on the undo log: the group commit runs several
+	// requests in one bbolt transaction and must be able to take back the
+	// writes of one that fails without touching the others.
+	logUndo bool
+	undo    []undoEntry
+}
+
+// undoEntry is how to reverse one write: the key's value before it (nil
+// when the key did not exist).
+type undoEntry struct {
+	bucket, key, old []byte
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -57,6 +69,63 @@ func (t *tx) checkWritable(op string) error {
 }
 
 func (t *tx) bucket(name []byte) *bolt.Bucket { return t.btx.Bucket(name) }
+
+// put writes key → val in bucket. Every write of a request goes through put
+// and del, so the undo log sees all of them.
+func (t *tx) put(bucket, key, val []byte) error {
+	b := t.bucket(bucket)
+	if appendMostly[string(bucket)] {
+		// New keys of these buckets sort last (time-ordered ids, sequence
+		// numbers, creation times): full pages instead of bbolt's half-full
+		// splits mean fewer pages to write and to search.
+		b.FillPercent = 0.9
+	}
+	t.remember(b, bucket, key)
+	return b.Put(key, val)
+}
+
+// appendMostly are the buckets whose new keys sort after the existing ones.
+var appendMostly = map[string]bool{
+	string(bucketRuns): true, string(bucketStates): true, string(bucketLogs): true,
+	string(bucketRunsByCreated): true, string(bucketTransitions): true,
+}
+
+// del deletes key from bucket.
+func (t *tx) del(bucket, key []byte) error {
+	b := t.bucket(bucket)
+	t.remember(b, bucket, key)
+	return b.Delete(key)
+}
+
+func (t *tx) remember(b *bolt.Bucket, bucket, key []byte) {
+	if !t.logUndo {
+		return
+	}
+	// bbolt's slices are only valid inside the transaction and may change
+	// with later writes: keep copies.
+	t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key), old: bytes.Clone(b.Get(key))})
+}
+
+// rollback reverses every logged write, newest first, and forgets the
+// request's state changes. Bucket sequences (state record numbers) are not
+// reversed: a gap in them is harmless.
+func (t *tx) rollback() error {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		e := t.undo[i]
+		b := t.bucket(e.bucket)
+		var err error
+		if e.old == nil {
+			err = b.Delete(e.key)
+		} else {
+			err = b.Put(e.key, e.old)
+		}
+		if err != nil {
+			return fmt.Errorf("roll back a failed request: %w", err)
+		}
+	}
+	t.undo, t.changes = nil, nil
+	return nil
+}
 
 // get decodes the record at key into m; it reports false when there is none.
 // proto.Unmarshal copies, so m never aliases bbolt memory.

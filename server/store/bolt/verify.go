@@ -9,7 +9,8 @@ import (
 )
 
 // Verify opens the store file at path read-only and checks it: bbolt's page
-// consistency check, and a schema version this package can read. It is used
+// consistency check, a schema version this package can read, and that every
+// index bucket matches the records it indexes (checkIndexes). It is used
 // on backups before they are trusted, and by `orion server check`.
 func Verify(path string) (schemaVersion uint64, err error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
@@ -33,6 +34,13 @@ func Verify(path string) (schemaVersion uint64, err error) {
 		var problems []error
 		for e := range tx.Check() {
 			problems = append(problems, e)
+		}
+		if len(problems) == 0 {
+			// The pages hold together; now the layout: every index entry
+			// matches its record.
+			if err := checkIndexes(tx); err != nil {
+				problems = append(problems, err)
+			}
 		}
 		return errors.Join(problems...)
 	})

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListFlowRunsNewestFirst", testListFlowRunsNewestFirst},
 		{"ListFlowRunsFilters", testListFlowRunsFilters},
 		{"ListFlowRunsPagination", testListFlowRunsPagination},
+		{"ScheduledRuns", testScheduledRuns},
+		{"RunsCreatedBetween", testRunsCreatedBetween},
 		{"IdempotencyKey", testIdempotencyKey},
 		{"DeleteFlowRun", testDeleteFlowRun},
 		{"States", testStates},

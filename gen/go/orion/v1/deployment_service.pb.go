@@ -897,6 +897,177 @@ func (x *BackfillDeploymentResponse) GetExisting() int32 {
 	return 0
 }
 
+type ListDeploymentRunSummariesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The deployments to summarize (1 to 1,000).
+	DeploymentIds []string `protobuf:"bytes,1,rep,name=deployment_ids,json=deploymentIds,proto3" json:"deployment_ids,omitempty"`
+	// Recent runs per deployment (default 10, at most 50).
+	RecentRuns    int32 `protobuf:"varint,2,opt,name=recent_runs,json=recentRuns,proto3" json:"recent_runs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeploymentRunSummariesRequest) Reset() {
+	*x = ListDeploymentRunSummariesRequest{}
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeploymentRunSummariesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeploymentRunSummariesRequest) ProtoMessage() {}
+
+func (x *ListDeploymentRunSummariesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeploymentRunSummariesRequest.ProtoReflect.Descriptor instead.
+func (*ListDeploymentRunSummariesRequest) Descriptor() ([]byte, []int) {
+	return file_orion_v1_deployment_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListDeploymentRunSummariesRequest) GetDeploymentIds() []string {
+	if x != nil {
+		return x.DeploymentIds
+	}
+	return nil
+}
+
+func (x *ListDeploymentRunSummariesRequest) GetRecentRuns() int32 {
+	if x != nil {
+		return x.RecentRuns
+	}
+	return 0
+}
+
+type ListDeploymentRunSummariesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One summary per requested id, in request order.
+	Summaries     []*DeploymentRunSummary `protobuf:"bytes,1,rep,name=summaries,proto3" json:"summaries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDeploymentRunSummariesResponse) Reset() {
+	*x = ListDeploymentRunSummariesResponse{}
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDeploymentRunSummariesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDeploymentRunSummariesResponse) ProtoMessage() {}
+
+func (x *ListDeploymentRunSummariesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDeploymentRunSummariesResponse.ProtoReflect.Descriptor instead.
+func (*ListDeploymentRunSummariesResponse) Descriptor() ([]byte, []int) {
+	return file_orion_v1_deployment_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListDeploymentRunSummariesResponse) GetSummaries() []*DeploymentRunSummary {
+	if x != nil {
+		return x.Summaries
+	}
+	return nil
+}
+
+// DeploymentRunSummary is a deployment's recent and next runs.
+type DeploymentRunSummary struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	DeploymentId string                 `protobuf:"bytes,1,opt,name=deployment_id,json=deploymentId,proto3" json:"deployment_id,omitempty"`
+	// Newest first.
+	RecentRuns []*FlowRunSummary `protobuf:"bytes,2,rep,name=recent_runs,json=recentRuns,proto3" json:"recent_runs,omitempty"`
+	// The earliest SCHEDULED run due after now; unset when there is none.
+	NextRun *FlowRunSummary `protobuf:"bytes,3,opt,name=next_run,json=nextRun,proto3" json:"next_run,omitempty"`
+	// How many SCHEDULED runs are due after now.
+	UpcomingRuns  int32 `protobuf:"varint,4,opt,name=upcoming_runs,json=upcomingRuns,proto3" json:"upcoming_runs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeploymentRunSummary) Reset() {
+	*x = DeploymentRunSummary{}
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeploymentRunSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeploymentRunSummary) ProtoMessage() {}
+
+func (x *DeploymentRunSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_deployment_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeploymentRunSummary.ProtoReflect.Descriptor instead.
+func (*DeploymentRunSummary) Descriptor() ([]byte, []int) {
+	return file_orion_v1_deployment_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DeploymentRunSummary) GetDeploymentId() string {
+	if x != nil {
+		return x.DeploymentId
+	}
+	return ""
+}
+
+func (x *DeploymentRunSummary) GetRecentRuns() []*FlowRunSummary {
+	if x != nil {
+		return x.RecentRuns
+	}
+	return nil
+}
+
+func (x *DeploymentRunSummary) GetNextRun() *FlowRunSummary {
+	if x != nil {
+		return x.NextRun
+	}
+	return nil
+}
+
+func (x *DeploymentRunSummary) GetUpcomingRuns() int32 {
+	if x != nil {
+		return x.UpcomingRuns
+	}
+	return 0
+}
+
 var File_orion_v1_deployment_service_proto protoreflect.FileDescriptor
 
 const file_orion_v1_deployment_service_proto_rawDesc = "" +
@@ -970,7 +1141,19 @@ const file_orion_v1_deployment_service_proto_rawDesc = "" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"R\n" +
 	"\x1aBackfillDeploymentResponse\x12\x18\n" +
 	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x1a\n" +
-	"\bexisting\x18\x02 \x01(\x05R\bexisting2\xa4\x06\n" +
+	"\bexisting\x18\x02 \x01(\x05R\bexisting\"k\n" +
+	"!ListDeploymentRunSummariesRequest\x12%\n" +
+	"\x0edeployment_ids\x18\x01 \x03(\tR\rdeploymentIds\x12\x1f\n" +
+	"\vrecent_runs\x18\x02 \x01(\x05R\n" +
+	"recentRuns\"b\n" +
+	"\"ListDeploymentRunSummariesResponse\x12<\n" +
+	"\tsummaries\x18\x01 \x03(\v2\x1e.orion.v1.DeploymentRunSummaryR\tsummaries\"\xd0\x01\n" +
+	"\x14DeploymentRunSummary\x12#\n" +
+	"\rdeployment_id\x18\x01 \x01(\tR\fdeploymentId\x129\n" +
+	"\vrecent_runs\x18\x02 \x03(\v2\x18.orion.v1.FlowRunSummaryR\n" +
+	"recentRuns\x123\n" +
+	"\bnext_run\x18\x03 \x01(\v2\x18.orion.v1.FlowRunSummaryR\anextRun\x12#\n" +
+	"\rupcoming_runs\x18\x04 \x01(\x05R\fupcomingRuns2\x9d\a\n" +
 	"\x11DeploymentService\x12Y\n" +
 	"\x10CreateDeployment\x12!.orion.v1.CreateDeploymentRequest\x1a\".orion.v1.CreateDeploymentResponse\x12P\n" +
 	"\rGetDeployment\x12\x1e.orion.v1.GetDeploymentRequest\x1a\x1f.orion.v1.GetDeploymentResponse\x12b\n" +
@@ -979,7 +1162,8 @@ const file_orion_v1_deployment_service_proto_rawDesc = "" +
 	"\x10DeleteDeployment\x12!.orion.v1.DeleteDeploymentRequest\x1a\".orion.v1.DeleteDeploymentResponse\x12z\n" +
 	"\x1bSetDeploymentScheduleActive\x12,.orion.v1.SetDeploymentScheduleActiveRequest\x1a-.orion.v1.SetDeploymentScheduleActiveResponse\x12n\n" +
 	"\x17CreateDeploymentFlowRun\x12(.orion.v1.CreateDeploymentFlowRunRequest\x1a).orion.v1.CreateDeploymentFlowRunResponse\x12_\n" +
-	"\x12BackfillDeployment\x12#.orion.v1.BackfillDeploymentRequest\x1a$.orion.v1.BackfillDeploymentResponseB\x9b\x01\n" +
+	"\x12BackfillDeployment\x12#.orion.v1.BackfillDeploymentRequest\x1a$.orion.v1.BackfillDeploymentResponse\x12w\n" +
+	"\x1aListDeploymentRunSummaries\x12+.orion.v1.ListDeploymentRunSummariesRequest\x1a,.orion.v1.ListDeploymentRunSummariesResponseB\x9b\x01\n" +
 	"\fcom.orion.v1B\x16DeploymentServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (
@@ -994,7 +1178,7 @@ func file_orion_v1_deployment_service_proto_rawDescGZIP() []byte {
 	return file_orion_v1_deployment_service_proto_rawDescData
 }
 
-var file_orion_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_orion_v1_deployment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_orion_v1_deployment_service_proto_goTypes = []any{
 	(*CreateDeploymentRequest)(nil),             // 0: orion.v1.CreateDeploymentRequest
 	(*CreateDeploymentResponse)(nil),            // 1: orion.v1.CreateDeploymentResponse
@@ -1012,50 +1196,59 @@ var file_orion_v1_deployment_service_proto_goTypes = []any{
 	(*CreateDeploymentFlowRunResponse)(nil),     // 13: orion.v1.CreateDeploymentFlowRunResponse
 	(*BackfillDeploymentRequest)(nil),           // 14: orion.v1.BackfillDeploymentRequest
 	(*BackfillDeploymentResponse)(nil),          // 15: orion.v1.BackfillDeploymentResponse
-	(*Deployment)(nil),                          // 16: orion.v1.Deployment
-	(*structpb.Struct)(nil),                     // 17: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),               // 18: google.protobuf.Timestamp
-	(*Infrastructure)(nil),                      // 19: orion.v1.Infrastructure
-	(*durationpb.Duration)(nil),                 // 20: google.protobuf.Duration
-	(*StateProposal)(nil),                       // 21: orion.v1.StateProposal
-	(*FlowRun)(nil),                             // 22: orion.v1.FlowRun
+	(*ListDeploymentRunSummariesRequest)(nil),   // 16: orion.v1.ListDeploymentRunSummariesRequest
+	(*ListDeploymentRunSummariesResponse)(nil),  // 17: orion.v1.ListDeploymentRunSummariesResponse
+	(*DeploymentRunSummary)(nil),                // 18: orion.v1.DeploymentRunSummary
+	(*Deployment)(nil),                          // 19: orion.v1.Deployment
+	(*structpb.Struct)(nil),                     // 20: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),               // 21: google.protobuf.Timestamp
+	(*Infrastructure)(nil),                      // 22: orion.v1.Infrastructure
+	(*durationpb.Duration)(nil),                 // 23: google.protobuf.Duration
+	(*StateProposal)(nil),                       // 24: orion.v1.StateProposal
+	(*FlowRun)(nil),                             // 25: orion.v1.FlowRun
+	(*FlowRunSummary)(nil),                      // 26: orion.v1.FlowRunSummary
 }
 var file_orion_v1_deployment_service_proto_depIdxs = []int32{
-	16, // 0: orion.v1.CreateDeploymentRequest.deployment:type_name -> orion.v1.Deployment
-	16, // 1: orion.v1.CreateDeploymentResponse.deployment:type_name -> orion.v1.Deployment
-	16, // 2: orion.v1.GetDeploymentResponse.deployment:type_name -> orion.v1.Deployment
-	16, // 3: orion.v1.GetDeploymentByNameResponse.deployment:type_name -> orion.v1.Deployment
-	16, // 4: orion.v1.ListDeploymentsResponse.deployments:type_name -> orion.v1.Deployment
-	16, // 5: orion.v1.SetDeploymentScheduleActiveResponse.deployment:type_name -> orion.v1.Deployment
-	17, // 6: orion.v1.CreateDeploymentFlowRunRequest.parameters:type_name -> google.protobuf.Struct
-	18, // 7: orion.v1.CreateDeploymentFlowRunRequest.scheduled_time:type_name -> google.protobuf.Timestamp
-	19, // 8: orion.v1.CreateDeploymentFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
-	20, // 9: orion.v1.CreateDeploymentFlowRunRequest.retry_delay:type_name -> google.protobuf.Duration
-	21, // 10: orion.v1.CreateDeploymentFlowRunRequest.state:type_name -> orion.v1.StateProposal
-	22, // 11: orion.v1.CreateDeploymentFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	18, // 12: orion.v1.BackfillDeploymentRequest.start_time:type_name -> google.protobuf.Timestamp
-	18, // 13: orion.v1.BackfillDeploymentRequest.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 14: orion.v1.DeploymentService.CreateDeployment:input_type -> orion.v1.CreateDeploymentRequest
-	2,  // 15: orion.v1.DeploymentService.GetDeployment:input_type -> orion.v1.GetDeploymentRequest
-	4,  // 16: orion.v1.DeploymentService.GetDeploymentByName:input_type -> orion.v1.GetDeploymentByNameRequest
-	6,  // 17: orion.v1.DeploymentService.ListDeployments:input_type -> orion.v1.ListDeploymentsRequest
-	8,  // 18: orion.v1.DeploymentService.DeleteDeployment:input_type -> orion.v1.DeleteDeploymentRequest
-	10, // 19: orion.v1.DeploymentService.SetDeploymentScheduleActive:input_type -> orion.v1.SetDeploymentScheduleActiveRequest
-	12, // 20: orion.v1.DeploymentService.CreateDeploymentFlowRun:input_type -> orion.v1.CreateDeploymentFlowRunRequest
-	14, // 21: orion.v1.DeploymentService.BackfillDeployment:input_type -> orion.v1.BackfillDeploymentRequest
-	1,  // 22: orion.v1.DeploymentService.CreateDeployment:output_type -> orion.v1.CreateDeploymentResponse
-	3,  // 23: orion.v1.DeploymentService.GetDeployment:output_type -> orion.v1.GetDeploymentResponse
-	5,  // 24: orion.v1.DeploymentService.GetDeploymentByName:output_type -> orion.v1.GetDeploymentByNameResponse
-	7,  // 25: orion.v1.DeploymentService.ListDeployments:output_type -> orion.v1.ListDeploymentsResponse
-	9,  // 26: orion.v1.DeploymentService.DeleteDeployment:output_type -> orion.v1.DeleteDeploymentResponse
-	11, // 27: orion.v1.DeploymentService.SetDeploymentScheduleActive:output_type -> orion.v1.SetDeploymentScheduleActiveResponse
-	13, // 28: orion.v1.DeploymentService.CreateDeploymentFlowRun:output_type -> orion.v1.CreateDeploymentFlowRunResponse
-	15, // 29: orion.v1.DeploymentService.BackfillDeployment:output_type -> orion.v1.BackfillDeploymentResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	19, // 0: orion.v1.CreateDeploymentRequest.deployment:type_name -> orion.v1.Deployment
+	19, // 1: orion.v1.CreateDeploymentResponse.deployment:type_name -> orion.v1.Deployment
+	19, // 2: orion.v1.GetDeploymentResponse.deployment:type_name -> orion.v1.Deployment
+	19, // 3: orion.v1.GetDeploymentByNameResponse.deployment:type_name -> orion.v1.Deployment
+	19, // 4: orion.v1.ListDeploymentsResponse.deployments:type_name -> orion.v1.Deployment
+	19, // 5: orion.v1.SetDeploymentScheduleActiveResponse.deployment:type_name -> orion.v1.Deployment
+	20, // 6: orion.v1.CreateDeploymentFlowRunRequest.parameters:type_name -> google.protobuf.Struct
+	21, // 7: orion.v1.CreateDeploymentFlowRunRequest.scheduled_time:type_name -> google.protobuf.Timestamp
+	22, // 8: orion.v1.CreateDeploymentFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
+	23, // 9: orion.v1.CreateDeploymentFlowRunRequest.retry_delay:type_name -> google.protobuf.Duration
+	24, // 10: orion.v1.CreateDeploymentFlowRunRequest.state:type_name -> orion.v1.StateProposal
+	25, // 11: orion.v1.CreateDeploymentFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	21, // 12: orion.v1.BackfillDeploymentRequest.start_time:type_name -> google.protobuf.Timestamp
+	21, // 13: orion.v1.BackfillDeploymentRequest.end_time:type_name -> google.protobuf.Timestamp
+	18, // 14: orion.v1.ListDeploymentRunSummariesResponse.summaries:type_name -> orion.v1.DeploymentRunSummary
+	26, // 15: orion.v1.DeploymentRunSummary.recent_runs:type_name -> orion.v1.FlowRunSummary
+	26, // 16: orion.v1.DeploymentRunSummary.next_run:type_name -> orion.v1.FlowRunSummary
+	0,  // 17: orion.v1.DeploymentService.CreateDeployment:input_type -> orion.v1.CreateDeploymentRequest
+	2,  // 18: orion.v1.DeploymentService.GetDeployment:input_type -> orion.v1.GetDeploymentRequest
+	4,  // 19: orion.v1.DeploymentService.GetDeploymentByName:input_type -> orion.v1.GetDeploymentByNameRequest
+	6,  // 20: orion.v1.DeploymentService.ListDeployments:input_type -> orion.v1.ListDeploymentsRequest
+	8,  // 21: orion.v1.DeploymentService.DeleteDeployment:input_type -> orion.v1.DeleteDeploymentRequest
+	10, // 22: orion.v1.DeploymentService.SetDeploymentScheduleActive:input_type -> orion.v1.SetDeploymentScheduleActiveRequest
+	12, // 23: orion.v1.DeploymentService.CreateDeploymentFlowRun:input_type -> orion.v1.CreateDeploymentFlowRunRequest
+	14, // 24: orion.v1.DeploymentService.BackfillDeployment:input_type -> orion.v1.BackfillDeploymentRequest
+	16, // 25: orion.v1.DeploymentService.ListDeploymentRunSummaries:input_type -> orion.v1.ListDeploymentRunSummariesRequest
+	1,  // 26: orion.v1.DeploymentService.CreateDeployment:output_type -> orion.v1.CreateDeploymentResponse
+	3,  // 27: orion.v1.DeploymentService.GetDeployment:output_type -> orion.v1.GetDeploymentResponse
+	5,  // 28: orion.v1.DeploymentService.GetDeploymentByName:output_type -> orion.v1.GetDeploymentByNameResponse
+	7,  // 29: orion.v1.DeploymentService.ListDeployments:output_type -> orion.v1.ListDeploymentsResponse
+	9,  // 30: orion.v1.DeploymentService.DeleteDeployment:output_type -> orion.v1.DeleteDeploymentResponse
+	11, // 31: orion.v1.DeploymentService.SetDeploymentScheduleActive:output_type -> orion.v1.SetDeploymentScheduleActiveResponse
+	13, // 32: orion.v1.DeploymentService.CreateDeploymentFlowRun:output_type -> orion.v1.CreateDeploymentFlowRunResponse
+	15, // 33: orion.v1.DeploymentService.BackfillDeployment:output_type -> orion.v1.BackfillDeploymentResponse
+	17, // 34: orion.v1.DeploymentService.ListDeploymentRunSummaries:output_type -> orion.v1.ListDeploymentRunSummariesResponse
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_deployment_service_proto_init() }
@@ -1073,7 +1266,7 @@ func file_orion_v1_deployment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_deployment_service_proto_rawDesc), len(file_orion_v1_deployment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	DeploymentService_SetDeploymentScheduleActive_FullMethodName = "/orion.v1.DeploymentService/SetDeploymentScheduleActive"
 	DeploymentService_CreateDeploymentFlowRun_FullMethodName     = "/orion.v1.DeploymentService/CreateDeploymentFlowRun"
 	DeploymentService_BackfillDeployment_FullMethodName          = "/orion.v1.DeploymentService/BackfillDeployment"
+	DeploymentService_ListDeploymentRunSummaries_FullMethodName  = "/orion.v1.DeploymentService/ListDeploymentRunSummaries"
 )
 
 // DeploymentServiceClient is the client API for DeploymentService service.
@@ -70,6 +71,16 @@ type DeploymentServiceClient interface {
 	// Errors: INVALID_ARGUMENT (empty id, missing or reversed window, more
 	// than 1,000 dates), FAILED_PRECONDITION (no schedule), NOT_FOUND.
 	BackfillDeployment(ctx context.Context, in *BackfillDeploymentRequest, opts ...grpc.CallOption) (*BackfillDeploymentResponse, error)
+	// ListDeploymentRunSummaries returns, for each requested deployment, its
+	// most recent runs and its next scheduled run, in one call: what a
+	// dashboard shows per deployment. Recent runs are the newest by creation
+	// time, leaving out SCHEDULED runs whose time has not come (a late run is
+	// recent); the next run is the earliest SCHEDULED run due after now. The
+	// cost per deployment is bounded by its recent and upcoming runs, not by
+	// its history. An unknown id gets an empty summary.
+	// Errors: INVALID_ARGUMENT (no ids, more than 1,000 ids, an empty id,
+	// recent_runs below 0 or above 50).
+	ListDeploymentRunSummaries(ctx context.Context, in *ListDeploymentRunSummariesRequest, opts ...grpc.CallOption) (*ListDeploymentRunSummariesResponse, error)
 }
 
 type deploymentServiceClient struct {
@@ -160,6 +171,16 @@ func (c *deploymentServiceClient) BackfillDeployment(ctx context.Context, in *Ba
 	return out, nil
 }
 
+func (c *deploymentServiceClient) ListDeploymentRunSummaries(ctx context.Context, in *ListDeploymentRunSummariesRequest, opts ...grpc.CallOption) (*ListDeploymentRunSummariesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDeploymentRunSummariesResponse)
+	err := c.cc.Invoke(ctx, DeploymentService_ListDeploymentRunSummaries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeploymentServiceServer is the server API for DeploymentService service.
 // All implementations must embed UnimplementedDeploymentServiceServer
 // for forward compatibility.
@@ -201,6 +222,16 @@ type DeploymentServiceServer interface {
 	// Errors: INVALID_ARGUMENT (empty id, missing or reversed window, more
 	// than 1,000 dates), FAILED_PRECONDITION (no schedule), NOT_FOUND.
 	BackfillDeployment(context.Context, *BackfillDeploymentRequest) (*BackfillDeploymentResponse, error)
+	// ListDeploymentRunSummaries returns, for each requested deployment, its
+	// most recent runs and its next scheduled run, in one call: what a
+	// dashboard shows per deployment. Recent runs are the newest by creation
+	// time, leaving out SCHEDULED runs whose time has not come (a late run is
+	// recent); the next run is the earliest SCHEDULED run due after now. The
+	// cost per deployment is bounded by its recent and upcoming runs, not by
+	// its history. An unknown id gets an empty summary.
+	// Errors: INVALID_ARGUMENT (no ids, more than 1,000 ids, an empty id,
+	// recent_runs below 0 or above 50).
+	ListDeploymentRunSummaries(context.Context, *ListDeploymentRunSummariesRequest) (*ListDeploymentRunSummariesResponse, error)
 	mustEmbedUnimplementedDeploymentServiceServer()
 }
 
@@ -234,6 +265,9 @@ func (UnimplementedDeploymentServiceServer) CreateDeploymentFlowRun(context.Cont
 }
 func (UnimplementedDeploymentServiceServer) BackfillDeployment(context.Context, *BackfillDeploymentRequest) (*BackfillDeploymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method BackfillDeployment not implemented")
+}
+func (UnimplementedDeploymentServiceServer) ListDeploymentRunSummaries(context.Context, *ListDeploymentRunSummariesRequest) (*ListDeploymentRunSummariesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDeploymentRunSummaries not implemented")
 }
 func (UnimplementedDeploymentServiceServer) mustEmbedUnimplementedDeploymentServiceServer() {}
 func (UnimplementedDeploymentServiceServer) testEmbeddedByValue()                           {}
@@ -400,6 +434,24 @@ func _DeploymentService_BackfillDeployment_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeploymentService_ListDeploymentRunSummaries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDeploymentRunSummariesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeploymentServiceServer).ListDeploymentRunSummaries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeploymentService_ListDeploymentRunSummaries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeploymentServiceServer).ListDeploymentRunSummaries(ctx, req.(*ListDeploymentRunSummariesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeploymentService_ServiceDesc is the grpc.ServiceDesc for DeploymentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -438,6 +490,10 @@ var DeploymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BackfillDeployment",
 			Handler:    _DeploymentService_BackfillDeployment_Handler,
+		},
+		{
+			MethodName: "ListDeploymentRunSummaries",
+			Handler:    _DeploymentService_ListDeploymentRunSummaries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

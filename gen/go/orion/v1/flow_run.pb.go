@@ -392,6 +392,119 @@ func (x *Log) GetSeq() uint64 {
 	return 0
 }
 
+// FlowRunSummary is what a list or a chart needs of a run: its identity,
+// current state and times. It is much smaller than a FlowRun (no
+// parameters or infrastructure).
+type FlowRunSummary struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	StateType StateType              `protobuf:"varint,3,opt,name=state_type,json=stateType,proto3,enum=orion.v1.StateType" json:"state_type,omitempty"`
+	// The current state's name ("Completed", "Late", "AwaitingRetry", ...).
+	StateName string `protobuf:"bytes,4,opt,name=state_name,json=stateName,proto3" json:"state_name,omitempty"`
+	// When the run entered its current state.
+	StateTime              *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
+	ExpectedStartTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expected_start_time,json=expectedStartTime,proto3" json:"expected_start_time,omitempty"`
+	NextScheduledStartTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=next_scheduled_start_time,json=nextScheduledStartTime,proto3" json:"next_scheduled_start_time,omitempty"`
+	StartTime              *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime                *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *FlowRunSummary) Reset() {
+	*x = FlowRunSummary{}
+	mi := &file_orion_v1_flow_run_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowRunSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowRunSummary) ProtoMessage() {}
+
+func (x *FlowRunSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowRunSummary.ProtoReflect.Descriptor instead.
+func (*FlowRunSummary) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FlowRunSummary) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FlowRunSummary) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FlowRunSummary) GetStateType() StateType {
+	if x != nil {
+		return x.StateType
+	}
+	return StateType_STATE_TYPE_UNSPECIFIED
+}
+
+func (x *FlowRunSummary) GetStateName() string {
+	if x != nil {
+		return x.StateName
+	}
+	return ""
+}
+
+func (x *FlowRunSummary) GetStateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StateTime
+	}
+	return nil
+}
+
+func (x *FlowRunSummary) GetExpectedStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpectedStartTime
+	}
+	return nil
+}
+
+func (x *FlowRunSummary) GetNextScheduledStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextScheduledStartTime
+	}
+	return nil
+}
+
+func (x *FlowRunSummary) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *FlowRunSummary) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
 var File_orion_v1_flow_run_proto protoreflect.FileDescriptor
 
 const file_orion_v1_flow_run_proto_rawDesc = "" +
@@ -442,7 +555,21 @@ const file_orion_v1_flow_run_proto_rawDesc = "" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x128\n" +
 	"\ttimestamp\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x10\n" +
-	"\x03seq\x18\x06 \x01(\x04R\x03seqB\x91\x01\n" +
+	"\x03seq\x18\x06 \x01(\x04R\x03seq\"\xd7\x03\n" +
+	"\x0eFlowRunSummary\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x122\n" +
+	"\n" +
+	"state_type\x18\x03 \x01(\x0e2\x13.orion.v1.StateTypeR\tstateType\x12\x1d\n" +
+	"\n" +
+	"state_name\x18\x04 \x01(\tR\tstateName\x129\n" +
+	"\n" +
+	"state_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\x12J\n" +
+	"\x13expected_start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x11expectedStartTime\x12U\n" +
+	"\x19next_scheduled_start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x16nextScheduledStartTime\x129\n" +
+	"\n" +
+	"start_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\aendTimeB\x91\x01\n" +
 	"\fcom.orion.v1B\fFlowRunProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (
@@ -457,35 +584,43 @@ func file_orion_v1_flow_run_proto_rawDescGZIP() []byte {
 	return file_orion_v1_flow_run_proto_rawDescData
 }
 
-var file_orion_v1_flow_run_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_orion_v1_flow_run_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_orion_v1_flow_run_proto_goTypes = []any{
 	(*FlowRun)(nil),               // 0: orion.v1.FlowRun
 	(*Log)(nil),                   // 1: orion.v1.Log
-	(*structpb.Struct)(nil),       // 2: google.protobuf.Struct
-	(*State)(nil),                 // 3: orion.v1.State
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
-	(*Infrastructure)(nil),        // 6: orion.v1.Infrastructure
+	(*FlowRunSummary)(nil),        // 2: orion.v1.FlowRunSummary
+	(*structpb.Struct)(nil),       // 3: google.protobuf.Struct
+	(*State)(nil),                 // 4: orion.v1.State
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
+	(*Infrastructure)(nil),        // 7: orion.v1.Infrastructure
+	(StateType)(0),                // 8: orion.v1.StateType
 }
 var file_orion_v1_flow_run_proto_depIdxs = []int32{
-	2,  // 0: orion.v1.FlowRun.parameters:type_name -> google.protobuf.Struct
-	3,  // 1: orion.v1.FlowRun.state:type_name -> orion.v1.State
-	4,  // 2: orion.v1.FlowRun.expected_start_time:type_name -> google.protobuf.Timestamp
-	4,  // 3: orion.v1.FlowRun.next_scheduled_start_time:type_name -> google.protobuf.Timestamp
-	4,  // 4: orion.v1.FlowRun.start_time:type_name -> google.protobuf.Timestamp
-	4,  // 5: orion.v1.FlowRun.end_time:type_name -> google.protobuf.Timestamp
-	5,  // 6: orion.v1.FlowRun.total_run_time:type_name -> google.protobuf.Duration
-	6,  // 7: orion.v1.FlowRun.infrastructure:type_name -> orion.v1.Infrastructure
-	5,  // 8: orion.v1.FlowRun.retry_delay:type_name -> google.protobuf.Duration
-	4,  // 9: orion.v1.FlowRun.lease_expire_time:type_name -> google.protobuf.Timestamp
-	4,  // 10: orion.v1.FlowRun.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 11: orion.v1.FlowRun.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 12: orion.v1.Log.timestamp:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	3,  // 0: orion.v1.FlowRun.parameters:type_name -> google.protobuf.Struct
+	4,  // 1: orion.v1.FlowRun.state:type_name -> orion.v1.State
+	5,  // 2: orion.v1.FlowRun.expected_start_time:type_name -> google.protobuf.Timestamp
+	5,  // 3: orion.v1.FlowRun.next_scheduled_start_time:type_name -> google.protobuf.Timestamp
+	5,  // 4: orion.v1.FlowRun.start_time:type_name -> google.protobuf.Timestamp
+	5,  // 5: orion.v1.FlowRun.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: orion.v1.FlowRun.total_run_time:type_name -> google.protobuf.Duration
+	7,  // 7: orion.v1.FlowRun.infrastructure:type_name -> orion.v1.Infrastructure
+	6,  // 8: orion.v1.FlowRun.retry_delay:type_name -> google.protobuf.Duration
+	5,  // 9: orion.v1.FlowRun.lease_expire_time:type_name -> google.protobuf.Timestamp
+	5,  // 10: orion.v1.FlowRun.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 11: orion.v1.FlowRun.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 12: orion.v1.Log.timestamp:type_name -> google.protobuf.Timestamp
+	8,  // 13: orion.v1.FlowRunSummary.state_type:type_name -> orion.v1.StateType
+	5,  // 14: orion.v1.FlowRunSummary.state_time:type_name -> google.protobuf.Timestamp
+	5,  // 15: orion.v1.FlowRunSummary.expected_start_time:type_name -> google.protobuf.Timestamp
+	5,  // 16: orion.v1.FlowRunSummary.next_scheduled_start_time:type_name -> google.protobuf.Timestamp
+	5,  // 17: orion.v1.FlowRunSummary.start_time:type_name -> google.protobuf.Timestamp
+	5,  // 18: orion.v1.FlowRunSummary.end_time:type_name -> google.protobuf.Timestamp
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_flow_run_proto_init() }
@@ -501,7 +636,7 @@ func file_orion_v1_flow_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_flow_run_proto_rawDesc), len(file_orion_v1_flow_run_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ package orionv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -279,8 +280,11 @@ type ListFlowRunsRequest struct {
 	// Only runs due before this time (next_scheduled_start_time).
 	ScheduledBefore *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=scheduled_before,json=scheduledBefore,proto3" json:"scheduled_before,omitempty"`
 	// Maximum results (default 200, at most 1000).
-	PageSize      int32  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Blocking query: wait until the store's modify index is above this one
+	// (at most 30 s) before listing. 0 lists at once.
+	WaitIndex     uint64 `protobuf:"varint,9,opt,name=wait_index,json=waitIndex,proto3" json:"wait_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -371,10 +375,20 @@ func (x *ListFlowRunsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListFlowRunsRequest) GetWaitIndex() uint64 {
+	if x != nil {
+		return x.WaitIndex
+	}
+	return 0
+}
+
 type ListFlowRunsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	FlowRuns      []*FlowRun             `protobuf:"bytes,1,rep,name=flow_runs,json=flowRuns,proto3" json:"flow_runs,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The store's modify index the list was read at; pass it as wait_index
+	// to wait for the next change.
+	Index         uint64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -421,6 +435,13 @@ func (x *ListFlowRunsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListFlowRunsResponse) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
 }
 
 type SetFlowRunStateRequest struct {
@@ -1010,11 +1031,250 @@ func (x *WatchFlowRunResponse) GetFlowRun() *FlowRun {
 	return nil
 }
 
+type GetFlowRunHistoryRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Length of each interval, e.g. "300s".
+	Interval *durationpb.Duration `protobuf:"bytes,3,opt,name=interval,proto3" json:"interval,omitempty"`
+	// Only runs of this deployment.
+	DeploymentId string `protobuf:"bytes,4,opt,name=deployment_id,json=deploymentId,proto3" json:"deployment_id,omitempty"`
+	// Only runs whose current state has one of these types.
+	StateTypes    []StateType `protobuf:"varint,5,rep,packed,name=state_types,json=stateTypes,proto3,enum=orion.v1.StateType" json:"state_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFlowRunHistoryRequest) Reset() {
+	*x = GetFlowRunHistoryRequest{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFlowRunHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFlowRunHistoryRequest) ProtoMessage() {}
+
+func (x *GetFlowRunHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFlowRunHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetFlowRunHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetFlowRunHistoryRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetFlowRunHistoryRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *GetFlowRunHistoryRequest) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+func (x *GetFlowRunHistoryRequest) GetDeploymentId() string {
+	if x != nil {
+		return x.DeploymentId
+	}
+	return ""
+}
+
+func (x *GetFlowRunHistoryRequest) GetStateTypes() []StateType {
+	if x != nil {
+		return x.StateTypes
+	}
+	return nil
+}
+
+type GetFlowRunHistoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Consecutive intervals from start_time to end_time.
+	Intervals     []*FlowRunHistoryInterval `protobuf:"bytes,1,rep,name=intervals,proto3" json:"intervals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFlowRunHistoryResponse) Reset() {
+	*x = GetFlowRunHistoryResponse{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFlowRunHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFlowRunHistoryResponse) ProtoMessage() {}
+
+func (x *GetFlowRunHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFlowRunHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetFlowRunHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetFlowRunHistoryResponse) GetIntervals() []*FlowRunHistoryInterval {
+	if x != nil {
+		return x.Intervals
+	}
+	return nil
+}
+
+// FlowRunHistoryInterval counts the runs created in [start_time, end_time).
+type FlowRunHistoryInterval struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Non-zero counts only, in state type order.
+	Counts        []*StateTypeCount `protobuf:"bytes,3,rep,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowRunHistoryInterval) Reset() {
+	*x = FlowRunHistoryInterval{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowRunHistoryInterval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowRunHistoryInterval) ProtoMessage() {}
+
+func (x *FlowRunHistoryInterval) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowRunHistoryInterval.ProtoReflect.Descriptor instead.
+func (*FlowRunHistoryInterval) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FlowRunHistoryInterval) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *FlowRunHistoryInterval) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *FlowRunHistoryInterval) GetCounts() []*StateTypeCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+// StateTypeCount is a number of runs in one state type.
+type StateTypeCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StateType     StateType              `protobuf:"varint,1,opt,name=state_type,json=stateType,proto3,enum=orion.v1.StateType" json:"state_type,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateTypeCount) Reset() {
+	*x = StateTypeCount{}
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateTypeCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateTypeCount) ProtoMessage() {}
+
+func (x *StateTypeCount) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_flow_run_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateTypeCount.ProtoReflect.Descriptor instead.
+func (*StateTypeCount) Descriptor() ([]byte, []int) {
+	return file_orion_v1_flow_run_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *StateTypeCount) GetStateType() StateType {
+	if x != nil {
+		return x.StateType
+	}
+	return StateType_STATE_TYPE_UNSPECIFIED
+}
+
+func (x *StateTypeCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_orion_v1_flow_run_service_proto protoreflect.FileDescriptor
 
 const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1forion/v1/flow_run_service.proto\x12\borion.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xd3\x02\n" +
+	"\x1forion/v1/flow_run_service.proto\x12\borion.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xd3\x02\n" +
 	"\x14CreateFlowRunRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12#\n" +
 	"\rdeployment_id\x18\x02 \x01(\tR\fdeploymentId\x12\x12\n" +
@@ -1032,7 +1292,7 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x11GetFlowRunRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"B\n" +
 	"\x12GetFlowRunResponse\x12,\n" +
-	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"\xcc\x02\n" +
+	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"\xeb\x02\n" +
 	"\x13ListFlowRunsRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12#\n" +
 	"\rdeployment_id\x18\x02 \x01(\tR\fdeploymentId\x124\n" +
@@ -1043,10 +1303,13 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x10scheduled_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0fscheduledBefore\x12\x1b\n" +
 	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"n\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"wait_index\x18\t \x01(\x04R\twaitIndex\"\x84\x01\n" +
 	"\x14ListFlowRunsResponse\x12.\n" +
 	"\tflow_runs\x18\x01 \x03(\v2\x11.orion.v1.FlowRunR\bflowRuns\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa2\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x04R\x05index\"\xa2\x01\n" +
 	"\x16SetFlowRunStateRequest\x12\x1e\n" +
 	"\vflow_run_id\x18\x01 \x01(\tR\tflowRunId\x12-\n" +
 	"\x05state\x18\x02 \x01(\v2\x17.orion.v1.StateProposalR\x05state\x12\x14\n" +
@@ -1077,7 +1340,26 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\x13WatchFlowRunRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"D\n" +
 	"\x14WatchFlowRunResponse\x12,\n" +
-	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun2\xf4\x05\n" +
+	"\bflow_run\x18\x01 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"\x9e\x02\n" +
+	"\x18GetFlowRunHistoryRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x125\n" +
+	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12#\n" +
+	"\rdeployment_id\x18\x04 \x01(\tR\fdeploymentId\x124\n" +
+	"\vstate_types\x18\x05 \x03(\x0e2\x13.orion.v1.StateTypeR\n" +
+	"stateTypes\"[\n" +
+	"\x19GetFlowRunHistoryResponse\x12>\n" +
+	"\tintervals\x18\x01 \x03(\v2 .orion.v1.FlowRunHistoryIntervalR\tintervals\"\xbc\x01\n" +
+	"\x16FlowRunHistoryInterval\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x120\n" +
+	"\x06counts\x18\x03 \x03(\v2\x18.orion.v1.StateTypeCountR\x06counts\"Z\n" +
+	"\x0eStateTypeCount\x122\n" +
+	"\n" +
+	"state_type\x18\x01 \x01(\x0e2\x13.orion.v1.StateTypeR\tstateType\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count2\xd2\x06\n" +
 	"\x0eFlowRunService\x12P\n" +
 	"\rCreateFlowRun\x12\x1e.orion.v1.CreateFlowRunRequest\x1a\x1f.orion.v1.CreateFlowRunResponse\x12G\n" +
 	"\n" +
@@ -1088,7 +1370,8 @@ const file_orion_v1_flow_run_service_proto_rawDesc = "" +
 	"\rCancelFlowRun\x12\x1e.orion.v1.CancelFlowRunRequest\x1a\x1f.orion.v1.CancelFlowRunResponse\x12M\n" +
 	"\fRetryFlowRun\x12\x1d.orion.v1.RetryFlowRunRequest\x1a\x1e.orion.v1.RetryFlowRunResponse\x12P\n" +
 	"\rDeleteFlowRun\x12\x1e.orion.v1.DeleteFlowRunRequest\x1a\x1f.orion.v1.DeleteFlowRunResponse\x12O\n" +
-	"\fWatchFlowRun\x12\x1d.orion.v1.WatchFlowRunRequest\x1a\x1e.orion.v1.WatchFlowRunResponse0\x01B\x98\x01\n" +
+	"\fWatchFlowRun\x12\x1d.orion.v1.WatchFlowRunRequest\x1a\x1e.orion.v1.WatchFlowRunResponse0\x01\x12\\\n" +
+	"\x11GetFlowRunHistory\x12\".orion.v1.GetFlowRunHistoryRequest\x1a#.orion.v1.GetFlowRunHistoryResponseB\x98\x01\n" +
 	"\fcom.orion.v1B\x13FlowRunServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (
@@ -1103,7 +1386,7 @@ func file_orion_v1_flow_run_service_proto_rawDescGZIP() []byte {
 	return file_orion_v1_flow_run_service_proto_rawDescData
 }
 
-var file_orion_v1_flow_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_orion_v1_flow_run_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_orion_v1_flow_run_service_proto_goTypes = []any{
 	(*CreateFlowRunRequest)(nil),      // 0: orion.v1.CreateFlowRunRequest
 	(*CreateFlowRunResponse)(nil),     // 1: orion.v1.CreateFlowRunResponse
@@ -1123,55 +1406,71 @@ var file_orion_v1_flow_run_service_proto_goTypes = []any{
 	(*DeleteFlowRunResponse)(nil),     // 15: orion.v1.DeleteFlowRunResponse
 	(*WatchFlowRunRequest)(nil),       // 16: orion.v1.WatchFlowRunRequest
 	(*WatchFlowRunResponse)(nil),      // 17: orion.v1.WatchFlowRunResponse
-	(*structpb.Struct)(nil),           // 18: google.protobuf.Struct
-	(*StateProposal)(nil),             // 19: orion.v1.StateProposal
-	(*Infrastructure)(nil),            // 20: orion.v1.Infrastructure
-	(*FlowRun)(nil),                   // 21: orion.v1.FlowRun
-	(StateType)(0),                    // 22: orion.v1.StateType
-	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
-	(*OrchestrationResult)(nil),       // 24: orion.v1.OrchestrationResult
-	(*State)(nil),                     // 25: orion.v1.State
+	(*GetFlowRunHistoryRequest)(nil),  // 18: orion.v1.GetFlowRunHistoryRequest
+	(*GetFlowRunHistoryResponse)(nil), // 19: orion.v1.GetFlowRunHistoryResponse
+	(*FlowRunHistoryInterval)(nil),    // 20: orion.v1.FlowRunHistoryInterval
+	(*StateTypeCount)(nil),            // 21: orion.v1.StateTypeCount
+	(*structpb.Struct)(nil),           // 22: google.protobuf.Struct
+	(*StateProposal)(nil),             // 23: orion.v1.StateProposal
+	(*Infrastructure)(nil),            // 24: orion.v1.Infrastructure
+	(*FlowRun)(nil),                   // 25: orion.v1.FlowRun
+	(StateType)(0),                    // 26: orion.v1.StateType
+	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
+	(*OrchestrationResult)(nil),       // 28: orion.v1.OrchestrationResult
+	(*State)(nil),                     // 29: orion.v1.State
+	(*durationpb.Duration)(nil),       // 30: google.protobuf.Duration
 }
 var file_orion_v1_flow_run_service_proto_depIdxs = []int32{
-	18, // 0: orion.v1.CreateFlowRunRequest.parameters:type_name -> google.protobuf.Struct
-	19, // 1: orion.v1.CreateFlowRunRequest.state:type_name -> orion.v1.StateProposal
-	20, // 2: orion.v1.CreateFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
-	21, // 3: orion.v1.CreateFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	21, // 4: orion.v1.GetFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	22, // 5: orion.v1.ListFlowRunsRequest.state_types:type_name -> orion.v1.StateType
-	23, // 6: orion.v1.ListFlowRunsRequest.scheduled_before:type_name -> google.protobuf.Timestamp
-	21, // 7: orion.v1.ListFlowRunsResponse.flow_runs:type_name -> orion.v1.FlowRun
-	19, // 8: orion.v1.SetFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
-	24, // 9: orion.v1.SetFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
-	21, // 10: orion.v1.SetFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
-	25, // 11: orion.v1.ListFlowRunStatesResponse.states:type_name -> orion.v1.State
-	21, // 12: orion.v1.CancelFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	24, // 13: orion.v1.RetryFlowRunResponse.result:type_name -> orion.v1.OrchestrationResult
-	21, // 14: orion.v1.RetryFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	21, // 15: orion.v1.WatchFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	0,  // 16: orion.v1.FlowRunService.CreateFlowRun:input_type -> orion.v1.CreateFlowRunRequest
-	2,  // 17: orion.v1.FlowRunService.GetFlowRun:input_type -> orion.v1.GetFlowRunRequest
-	4,  // 18: orion.v1.FlowRunService.ListFlowRuns:input_type -> orion.v1.ListFlowRunsRequest
-	6,  // 19: orion.v1.FlowRunService.SetFlowRunState:input_type -> orion.v1.SetFlowRunStateRequest
-	8,  // 20: orion.v1.FlowRunService.ListFlowRunStates:input_type -> orion.v1.ListFlowRunStatesRequest
-	10, // 21: orion.v1.FlowRunService.CancelFlowRun:input_type -> orion.v1.CancelFlowRunRequest
-	12, // 22: orion.v1.FlowRunService.RetryFlowRun:input_type -> orion.v1.RetryFlowRunRequest
-	14, // 23: orion.v1.FlowRunService.DeleteFlowRun:input_type -> orion.v1.DeleteFlowRunRequest
-	16, // 24: orion.v1.FlowRunService.WatchFlowRun:input_type -> orion.v1.WatchFlowRunRequest
-	1,  // 25: orion.v1.FlowRunService.CreateFlowRun:output_type -> orion.v1.CreateFlowRunResponse
-	3,  // 26: orion.v1.FlowRunService.GetFlowRun:output_type -> orion.v1.GetFlowRunResponse
-	5,  // 27: orion.v1.FlowRunService.ListFlowRuns:output_type -> orion.v1.ListFlowRunsResponse
-	7,  // 28: orion.v1.FlowRunService.SetFlowRunState:output_type -> orion.v1.SetFlowRunStateResponse
-	9,  // 29: orion.v1.FlowRunService.ListFlowRunStates:output_type -> orion.v1.ListFlowRunStatesResponse
-	11, // 30: orion.v1.FlowRunService.CancelFlowRun:output_type -> orion.v1.CancelFlowRunResponse
-	13, // 31: orion.v1.FlowRunService.RetryFlowRun:output_type -> orion.v1.RetryFlowRunResponse
-	15, // 32: orion.v1.FlowRunService.DeleteFlowRun:output_type -> orion.v1.DeleteFlowRunResponse
-	17, // 33: orion.v1.FlowRunService.WatchFlowRun:output_type -> orion.v1.WatchFlowRunResponse
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	22, // 0: orion.v1.CreateFlowRunRequest.parameters:type_name -> google.protobuf.Struct
+	23, // 1: orion.v1.CreateFlowRunRequest.state:type_name -> orion.v1.StateProposal
+	24, // 2: orion.v1.CreateFlowRunRequest.infrastructure:type_name -> orion.v1.Infrastructure
+	25, // 3: orion.v1.CreateFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	25, // 4: orion.v1.GetFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	26, // 5: orion.v1.ListFlowRunsRequest.state_types:type_name -> orion.v1.StateType
+	27, // 6: orion.v1.ListFlowRunsRequest.scheduled_before:type_name -> google.protobuf.Timestamp
+	25, // 7: orion.v1.ListFlowRunsResponse.flow_runs:type_name -> orion.v1.FlowRun
+	23, // 8: orion.v1.SetFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
+	28, // 9: orion.v1.SetFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
+	25, // 10: orion.v1.SetFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
+	29, // 11: orion.v1.ListFlowRunStatesResponse.states:type_name -> orion.v1.State
+	25, // 12: orion.v1.CancelFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	28, // 13: orion.v1.RetryFlowRunResponse.result:type_name -> orion.v1.OrchestrationResult
+	25, // 14: orion.v1.RetryFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	25, // 15: orion.v1.WatchFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	27, // 16: orion.v1.GetFlowRunHistoryRequest.start_time:type_name -> google.protobuf.Timestamp
+	27, // 17: orion.v1.GetFlowRunHistoryRequest.end_time:type_name -> google.protobuf.Timestamp
+	30, // 18: orion.v1.GetFlowRunHistoryRequest.interval:type_name -> google.protobuf.Duration
+	26, // 19: orion.v1.GetFlowRunHistoryRequest.state_types:type_name -> orion.v1.StateType
+	20, // 20: orion.v1.GetFlowRunHistoryResponse.intervals:type_name -> orion.v1.FlowRunHistoryInterval
+	27, // 21: orion.v1.FlowRunHistoryInterval.start_time:type_name -> google.protobuf.Timestamp
+	27, // 22: orion.v1.FlowRunHistoryInterval.end_time:type_name -> google.protobuf.Timestamp
+	21, // 23: orion.v1.FlowRunHistoryInterval.counts:type_name -> orion.v1.StateTypeCount
+	26, // 24: orion.v1.StateTypeCount.state_type:type_name -> orion.v1.StateType
+	0,  // 25: orion.v1.FlowRunService.CreateFlowRun:input_type -> orion.v1.CreateFlowRunRequest
+	2,  // 26: orion.v1.FlowRunService.GetFlowRun:input_type -> orion.v1.GetFlowRunRequest
+	4,  // 27: orion.v1.FlowRunService.ListFlowRuns:input_type -> orion.v1.ListFlowRunsRequest
+	6,  // 28: orion.v1.FlowRunService.SetFlowRunState:input_type -> orion.v1.SetFlowRunStateRequest
+	8,  // 29: orion.v1.FlowRunService.ListFlowRunStates:input_type -> orion.v1.ListFlowRunStatesRequest
+	10, // 30: orion.v1.FlowRunService.CancelFlowRun:input_type -> orion.v1.CancelFlowRunRequest
+	12, // 31: orion.v1.FlowRunService.RetryFlowRun:input_type -> orion.v1.RetryFlowRunRequest
+	14, // 32: orion.v1.FlowRunService.DeleteFlowRun:input_type -> orion.v1.DeleteFlowRunRequest
+	16, // 33: orion.v1.FlowRunService.WatchFlowRun:input_type -> orion.v1.WatchFlowRunRequest
+	18, // 34: orion.v1.FlowRunService.GetFlowRunHistory:input_type -> orion.v1.GetFlowRunHistoryRequest
+	1,  // 35: orion.v1.FlowRunService.CreateFlowRun:output_type -> orion.v1.CreateFlowRunResponse
+	3,  // 36: orion.v1.FlowRunService.GetFlowRun:output_type -> orion.v1.GetFlowRunResponse
+	5,  // 37: orion.v1.FlowRunService.ListFlowRuns:output_type -> orion.v1.ListFlowRunsResponse
+	7,  // 38: orion.v1.FlowRunService.SetFlowRunState:output_type -> orion.v1.SetFlowRunStateResponse
+	9,  // 39: orion.v1.FlowRunService.ListFlowRunStates:output_type -> orion.v1.ListFlowRunStatesResponse
+	11, // 40: orion.v1.FlowRunService.CancelFlowRun:output_type -> orion.v1.CancelFlowRunResponse
+	13, // 41: orion.v1.FlowRunService.RetryFlowRun:output_type -> orion.v1.RetryFlowRunResponse
+	15, // 42: orion.v1.FlowRunService.DeleteFlowRun:output_type -> orion.v1.DeleteFlowRunResponse
+	17, // 43: orion.v1.FlowRunService.WatchFlowRun:output_type -> orion.v1.WatchFlowRunResponse
+	19, // 44: orion.v1.FlowRunService.GetFlowRunHistory:output_type -> orion.v1.GetFlowRunHistoryResponse
+	35, // [35:45] is the sub-list for method output_type
+	25, // [25:35] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_flow_run_service_proto_init() }
@@ -1188,7 +1487,7 @@ func file_orion_v1_flow_run_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_flow_run_service_proto_rawDesc), len(file_orion_v1_flow_run_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

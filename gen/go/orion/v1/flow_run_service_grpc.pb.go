@@ -28,6 +28,7 @@ const (
 	FlowRunService_RetryFlowRun_FullMethodName      = "/orion.v1.FlowRunService/RetryFlowRun"
 	FlowRunService_DeleteFlowRun_FullMethodName     = "/orion.v1.FlowRunService/DeleteFlowRun"
 	FlowRunService_WatchFlowRun_FullMethodName      = "/orion.v1.FlowRunService/WatchFlowRun"
+	FlowRunService_GetFlowRunHistory_FullMethodName = "/orion.v1.FlowRunService/GetFlowRunHistory"
 )
 
 // FlowRunServiceClient is the client API for FlowRunService service.
@@ -46,7 +47,11 @@ type FlowRunServiceClient interface {
 	// GetFlowRun returns a run by id.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	GetFlowRun(ctx context.Context, in *GetFlowRunRequest, opts ...grpc.CallOption) (*GetFlowRunResponse, error)
-	// ListFlowRuns lists runs, newest first, with filters.
+	// ListFlowRuns lists runs, newest first, with filters. With wait_index
+	// set it is a blocking query: it first waits until the store has changed
+	// since that index (at most 30 seconds, or until the call is cancelled),
+	// so a client that passes the previous response's index is told of
+	// changes at once without polling.
 	// Errors: INVALID_ARGUMENT (bad filter, page token or size).
 	ListFlowRuns(ctx context.Context, in *ListFlowRunsRequest, opts ...grpc.CallOption) (*ListFlowRunsResponse, error)
 	// SetFlowRunState proposes a new state for a run. Orchestration outcomes
@@ -74,6 +79,14 @@ type FlowRunServiceClient interface {
 	// sending a terminal state.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	WatchFlowRun(ctx context.Context, in *WatchFlowRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchFlowRunResponse], error)
+	// GetFlowRunHistory counts runs by their current state type in
+	// consecutive intervals of [start_time, end_time), placing each run by its
+	// creation time (the order ListFlowRuns lists them in): the data of a
+	// runs-over-time chart. The last interval may be shorter. The cost is
+	// proportional to the runs created in the window.
+	// Errors: INVALID_ARGUMENT (missing or reversed window, interval not
+	// positive, more than 1,000 intervals).
+	GetFlowRunHistory(ctx context.Context, in *GetFlowRunHistoryRequest, opts ...grpc.CallOption) (*GetFlowRunHistoryResponse, error)
 }
 
 type flowRunServiceClient struct {
@@ -183,6 +196,16 @@ func (c *flowRunServiceClient) WatchFlowRun(ctx context.Context, in *WatchFlowRu
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FlowRunService_WatchFlowRunClient = grpc.ServerStreamingClient[WatchFlowRunResponse]
 
+func (c *flowRunServiceClient) GetFlowRunHistory(ctx context.Context, in *GetFlowRunHistoryRequest, opts ...grpc.CallOption) (*GetFlowRunHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFlowRunHistoryResponse)
+	err := c.cc.Invoke(ctx, FlowRunService_GetFlowRunHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FlowRunServiceServer is the server API for FlowRunService service.
 // All implementations must embed UnimplementedFlowRunServiceServer
 // for forward compatibility.
@@ -199,7 +222,11 @@ type FlowRunServiceServer interface {
 	// GetFlowRun returns a run by id.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	GetFlowRun(context.Context, *GetFlowRunRequest) (*GetFlowRunResponse, error)
-	// ListFlowRuns lists runs, newest first, with filters.
+	// ListFlowRuns lists runs, newest first, with filters. With wait_index
+	// set it is a blocking query: it first waits until the store has changed
+	// since that index (at most 30 seconds, or until the call is cancelled),
+	// so a client that passes the previous response's index is told of
+	// changes at once without polling.
 	// Errors: INVALID_ARGUMENT (bad filter, page token or size).
 	ListFlowRuns(context.Context, *ListFlowRunsRequest) (*ListFlowRunsResponse, error)
 	// SetFlowRunState proposes a new state for a run. Orchestration outcomes
@@ -227,6 +254,14 @@ type FlowRunServiceServer interface {
 	// sending a terminal state.
 	// Errors: INVALID_ARGUMENT (empty id), NOT_FOUND.
 	WatchFlowRun(*WatchFlowRunRequest, grpc.ServerStreamingServer[WatchFlowRunResponse]) error
+	// GetFlowRunHistory counts runs by their current state type in
+	// consecutive intervals of [start_time, end_time), placing each run by its
+	// creation time (the order ListFlowRuns lists them in): the data of a
+	// runs-over-time chart. The last interval may be shorter. The cost is
+	// proportional to the runs created in the window.
+	// Errors: INVALID_ARGUMENT (missing or reversed window, interval not
+	// positive, more than 1,000 intervals).
+	GetFlowRunHistory(context.Context, *GetFlowRunHistoryRequest) (*GetFlowRunHistoryResponse, error)
 	mustEmbedUnimplementedFlowRunServiceServer()
 }
 
@@ -263,6 +298,9 @@ func (UnimplementedFlowRunServiceServer) DeleteFlowRun(context.Context, *DeleteF
 }
 func (UnimplementedFlowRunServiceServer) WatchFlowRun(*WatchFlowRunRequest, grpc.ServerStreamingServer[WatchFlowRunResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchFlowRun not implemented")
+}
+func (UnimplementedFlowRunServiceServer) GetFlowRunHistory(context.Context, *GetFlowRunHistoryRequest) (*GetFlowRunHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFlowRunHistory not implemented")
 }
 func (UnimplementedFlowRunServiceServer) mustEmbedUnimplementedFlowRunServiceServer() {}
 func (UnimplementedFlowRunServiceServer) testEmbeddedByValue()                        {}
@@ -440,6 +478,24 @@ func _FlowRunService_WatchFlowRun_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FlowRunService_WatchFlowRunServer = grpc.ServerStreamingServer[WatchFlowRunResponse]
 
+func _FlowRunService_GetFlowRunHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFlowRunHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FlowRunServiceServer).GetFlowRunHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FlowRunService_GetFlowRunHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FlowRunServiceServer).GetFlowRunHistory(ctx, req.(*GetFlowRunHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FlowRunService_ServiceDesc is the grpc.ServiceDesc for FlowRunService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -478,6 +534,10 @@ var FlowRunService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteFlowRun",
 			Handler:    _FlowRunService_DeleteFlowRun_Handler,
+		},
+		{
+			MethodName: "GetFlowRunHistory",
+			Handler:    _FlowRunService_GetFlowRunHistory_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

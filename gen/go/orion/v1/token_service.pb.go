@@ -86,10 +86,13 @@ func (TokenScope) EnumDescriptor() ([]byte, []int) {
 type ApiToken struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Public identifier (also the token's prefix after "orion_").
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Scope         TokenScope             `protobuf:"varint,3,opt,name=scope,proto3,enum=orion.v1.TokenScope" json:"scope,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Scope      TokenScope             `protobuf:"varint,3,opt,name=scope,proto3,enum=orion.v1.TokenScope" json:"scope,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// For agent tokens: the only work queues an agent holding it may serve
+	// (and whose runs' logs it may write). Empty means any queue.
+	WorkQueues    []string `protobuf:"bytes,5,rep,name=work_queues,json=workQueues,proto3" json:"work_queues,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -152,10 +155,19 @@ func (x *ApiToken) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ApiToken) GetWorkQueues() []string {
+	if x != nil {
+		return x.WorkQueues
+	}
+	return nil
+}
+
 type CreateTokenRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Scope         TokenScope             `protobuf:"varint,2,opt,name=scope,proto3,enum=orion.v1.TokenScope" json:"scope,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Scope TokenScope             `protobuf:"varint,2,opt,name=scope,proto3,enum=orion.v1.TokenScope" json:"scope,omitempty"`
+	// Agent tokens only: restrict the token to these work queues.
+	WorkQueues    []string `protobuf:"bytes,3,rep,name=work_queues,json=workQueues,proto3" json:"work_queues,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -202,6 +214,13 @@ func (x *CreateTokenRequest) GetScope() TokenScope {
 		return x.Scope
 	}
 	return TokenScope_TOKEN_SCOPE_UNSPECIFIED
+}
+
+func (x *CreateTokenRequest) GetWorkQueues() []string {
+	if x != nil {
+		return x.WorkQueues
+	}
+	return nil
 }
 
 type CreateTokenResponse struct {
@@ -421,16 +440,20 @@ var File_orion_v1_token_service_proto protoreflect.FileDescriptor
 
 const file_orion_v1_token_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1corion/v1/token_service.proto\x12\borion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n" +
+	"\x1corion/v1/token_service.proto\x12\borion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n" +
 	"\bApiToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12*\n" +
 	"\x05scope\x18\x03 \x01(\x0e2\x14.orion.v1.TokenScopeR\x05scope\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"T\n" +
+	"createTime\x12\x1f\n" +
+	"\vwork_queues\x18\x05 \x03(\tR\n" +
+	"workQueues\"u\n" +
 	"\x12CreateTokenRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
-	"\x05scope\x18\x02 \x01(\x0e2\x14.orion.v1.TokenScopeR\x05scope\"W\n" +
+	"\x05scope\x18\x02 \x01(\x0e2\x14.orion.v1.TokenScopeR\x05scope\x12\x1f\n" +
+	"\vwork_queues\x18\x03 \x03(\tR\n" +
+	"workQueues\"W\n" +
 	"\x13CreateTokenResponse\x12(\n" +
 	"\x05token\x18\x01 \x01(\v2\x12.orion.v1.ApiTokenR\x05token\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x13\n" +

@@ -34,7 +34,8 @@ const (
 // Authentication is on as soon as one token exists.
 type TokenServiceClient interface {
 	// CreateToken creates a token with one scope and returns its secret once.
-	// Errors: INVALID_ARGUMENT (bad name or scope), UNAUTHENTICATED,
+	// Errors: INVALID_ARGUMENT (bad name, scope or work queues; work queues
+	// on a token that is not an agent token), UNAUTHENTICATED,
 	// PERMISSION_DENIED (needs the admin scope once auth is on).
 	CreateToken(ctx context.Context, in *CreateTokenRequest, opts ...grpc.CallOption) (*CreateTokenResponse, error)
 	// ListTokens lists tokens (never their secrets), sorted by name.
@@ -94,7 +95,8 @@ func (c *tokenServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenReq
 // Authentication is on as soon as one token exists.
 type TokenServiceServer interface {
 	// CreateToken creates a token with one scope and returns its secret once.
-	// Errors: INVALID_ARGUMENT (bad name or scope), UNAUTHENTICATED,
+	// Errors: INVALID_ARGUMENT (bad name, scope or work queues; work queues
+	// on a token that is not an agent token), UNAUTHENTICATED,
 	// PERMISSION_DENIED (needs the admin scope once auth is on).
 	CreateToken(context.Context, *CreateTokenRequest) (*CreateTokenResponse, error)
 	// ListTokens lists tokens (never their secrets), sorted by name.

@@ -143,8 +143,11 @@ type Agent struct {
 	Limit             int32                  `protobuf:"varint,9,opt,name=limit,proto3" json:"limit,omitempty"`
 	RegisterTime      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
 	LastHeartbeatTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_heartbeat_time,json=lastHeartbeatTime,proto3" json:"last_heartbeat_time,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The API token the agent registered with (its id, never the secret):
+	// with authentication on, only that token may act as this agent.
+	TokenId       string `protobuf:"bytes,12,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Agent) Reset() {
@@ -254,6 +257,13 @@ func (x *Agent) GetLastHeartbeatTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Agent) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
 var File_orion_v1_work_queue_proto protoreflect.FileDescriptor
 
 const file_orion_v1_work_queue_proto_rawDesc = "" +
@@ -270,7 +280,7 @@ const file_orion_v1_work_queue_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTimeB\x14\n" +
-	"\x12_concurrency_limit\"\x9c\x03\n" +
+	"\x12_concurrency_limit\"\xb7\x03\n" +
 	"\x05Agent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -284,7 +294,8 @@ const file_orion_v1_work_queue_proto_rawDesc = "" +
 	"\x05limit\x18\t \x01(\x05R\x05limit\x12?\n" +
 	"\rregister_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\x12J\n" +
-	"\x13last_heartbeat_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x11lastHeartbeatTimeB\x93\x01\n" +
+	"\x13last_heartbeat_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x11lastHeartbeatTime\x12\x19\n" +
+	"\btoken_id\x18\f \x01(\tR\atokenIdB\x93\x01\n" +
 	"\fcom.orion.v1B\x0eWorkQueueProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (

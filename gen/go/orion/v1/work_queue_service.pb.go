@@ -768,6 +768,168 @@ func (x *ListAgentsResponse) GetAgents() []*Agent {
 	return nil
 }
 
+type ListWorkQueueStatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkQueueStatsRequest) Reset() {
+	*x = ListWorkQueueStatsRequest{}
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkQueueStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkQueueStatsRequest) ProtoMessage() {}
+
+func (x *ListWorkQueueStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkQueueStatsRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkQueueStatsRequest) Descriptor() ([]byte, []int) {
+	return file_orion_v1_work_queue_service_proto_rawDescGZIP(), []int{16}
+}
+
+type ListWorkQueueStatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per work queue, sorted by name.
+	Stats         []*WorkQueueStats `protobuf:"bytes,1,rep,name=stats,proto3" json:"stats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkQueueStatsResponse) Reset() {
+	*x = ListWorkQueueStatsResponse{}
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkQueueStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkQueueStatsResponse) ProtoMessage() {}
+
+func (x *ListWorkQueueStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkQueueStatsResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkQueueStatsResponse) Descriptor() ([]byte, []int) {
+	return file_orion_v1_work_queue_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListWorkQueueStatsResponse) GetStats() []*WorkQueueStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+// WorkQueueStats are the run counts of one work queue.
+type WorkQueueStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkQueueId   string                 `protobuf:"bytes,1,opt,name=work_queue_id,json=workQueueId,proto3" json:"work_queue_id,omitempty"`
+	WorkQueueName string                 `protobuf:"bytes,2,opt,name=work_queue_name,json=workQueueName,proto3" json:"work_queue_name,omitempty"`
+	// SCHEDULED runs of the queue's deployments whose time has come: waiting
+	// for an agent (or held back by a pause or a limit).
+	PendingRuns int32 `protobuf:"varint,3,opt,name=pending_runs,json=pendingRuns,proto3" json:"pending_runs,omitempty"`
+	// Of the pending runs, those marked Late.
+	LateRuns int32 `protobuf:"varint,4,opt,name=late_runs,json=lateRuns,proto3" json:"late_runs,omitempty"`
+	// Runs in PENDING, RUNNING or CANCELLING.
+	RunsInFlight  int32 `protobuf:"varint,5,opt,name=runs_in_flight,json=runsInFlight,proto3" json:"runs_in_flight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkQueueStats) Reset() {
+	*x = WorkQueueStats{}
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkQueueStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkQueueStats) ProtoMessage() {}
+
+func (x *WorkQueueStats) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_v1_work_queue_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkQueueStats.ProtoReflect.Descriptor instead.
+func (*WorkQueueStats) Descriptor() ([]byte, []int) {
+	return file_orion_v1_work_queue_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *WorkQueueStats) GetWorkQueueId() string {
+	if x != nil {
+		return x.WorkQueueId
+	}
+	return ""
+}
+
+func (x *WorkQueueStats) GetWorkQueueName() string {
+	if x != nil {
+		return x.WorkQueueName
+	}
+	return ""
+}
+
+func (x *WorkQueueStats) GetPendingRuns() int32 {
+	if x != nil {
+		return x.PendingRuns
+	}
+	return 0
+}
+
+func (x *WorkQueueStats) GetLateRuns() int32 {
+	if x != nil {
+		return x.LateRuns
+	}
+	return 0
+}
+
+func (x *WorkQueueStats) GetRunsInFlight() int32 {
+	if x != nil {
+		return x.RunsInFlight
+	}
+	return 0
+}
+
 var File_orion_v1_work_queue_service_proto protoreflect.FileDescriptor
 
 const file_orion_v1_work_queue_service_proto_rawDesc = "" +
@@ -820,7 +982,16 @@ const file_orion_v1_work_queue_service_proto_rawDesc = "" +
 	"\tflow_runs\x18\x01 \x03(\v2\x11.orion.v1.FlowRunR\bflowRuns\"\x13\n" +
 	"\x11ListAgentsRequest\"=\n" +
 	"\x12ListAgentsResponse\x12'\n" +
-	"\x06agents\x18\x01 \x03(\v2\x0f.orion.v1.AgentR\x06agents2\xc3\x05\n" +
+	"\x06agents\x18\x01 \x03(\v2\x0f.orion.v1.AgentR\x06agents\"\x1b\n" +
+	"\x19ListWorkQueueStatsRequest\"L\n" +
+	"\x1aListWorkQueueStatsResponse\x12.\n" +
+	"\x05stats\x18\x01 \x03(\v2\x18.orion.v1.WorkQueueStatsR\x05stats\"\xc2\x01\n" +
+	"\x0eWorkQueueStats\x12\"\n" +
+	"\rwork_queue_id\x18\x01 \x01(\tR\vworkQueueId\x12&\n" +
+	"\x0fwork_queue_name\x18\x02 \x01(\tR\rworkQueueName\x12!\n" +
+	"\fpending_runs\x18\x03 \x01(\x05R\vpendingRuns\x12\x1b\n" +
+	"\tlate_runs\x18\x04 \x01(\x05R\blateRuns\x12$\n" +
+	"\x0eruns_in_flight\x18\x05 \x01(\x05R\frunsInFlight2\xa4\x06\n" +
 	"\x10WorkQueueService\x12V\n" +
 	"\x0fCreateWorkQueue\x12 .orion.v1.CreateWorkQueueRequest\x1a!.orion.v1.CreateWorkQueueResponse\x12M\n" +
 	"\fGetWorkQueue\x12\x1d.orion.v1.GetWorkQueueRequest\x1a\x1e.orion.v1.GetWorkQueueResponse\x12_\n" +
@@ -830,7 +1001,8 @@ const file_orion_v1_work_queue_service_proto_rawDesc = "" +
 	"\x0fDeleteWorkQueue\x12 .orion.v1.DeleteWorkQueueRequest\x1a!.orion.v1.DeleteWorkQueueResponse\x12Y\n" +
 	"\x10PreviewWorkQueue\x12!.orion.v1.PreviewWorkQueueRequest\x1a\".orion.v1.PreviewWorkQueueResponse\x12G\n" +
 	"\n" +
-	"ListAgents\x12\x1b.orion.v1.ListAgentsRequest\x1a\x1c.orion.v1.ListAgentsResponseB\x9a\x01\n" +
+	"ListAgents\x12\x1b.orion.v1.ListAgentsRequest\x1a\x1c.orion.v1.ListAgentsResponse\x12_\n" +
+	"\x12ListWorkQueueStats\x12#.orion.v1.ListWorkQueueStatsRequest\x1a$.orion.v1.ListWorkQueueStatsResponseB\x9a\x01\n" +
 	"\fcom.orion.v1B\x15WorkQueueServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\bOrion.V1\xca\x02\bOrion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3"
 
 var (
@@ -845,7 +1017,7 @@ func file_orion_v1_work_queue_service_proto_rawDescGZIP() []byte {
 	return file_orion_v1_work_queue_service_proto_rawDescData
 }
 
-var file_orion_v1_work_queue_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_orion_v1_work_queue_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_orion_v1_work_queue_service_proto_goTypes = []any{
 	(*CreateWorkQueueRequest)(nil),     // 0: orion.v1.CreateWorkQueueRequest
 	(*CreateWorkQueueResponse)(nil),    // 1: orion.v1.CreateWorkQueueResponse
@@ -863,40 +1035,46 @@ var file_orion_v1_work_queue_service_proto_goTypes = []any{
 	(*PreviewWorkQueueResponse)(nil),   // 13: orion.v1.PreviewWorkQueueResponse
 	(*ListAgentsRequest)(nil),          // 14: orion.v1.ListAgentsRequest
 	(*ListAgentsResponse)(nil),         // 15: orion.v1.ListAgentsResponse
-	(*WorkQueue)(nil),                  // 16: orion.v1.WorkQueue
-	(*FlowRun)(nil),                    // 17: orion.v1.FlowRun
-	(*Agent)(nil),                      // 18: orion.v1.Agent
+	(*ListWorkQueueStatsRequest)(nil),  // 16: orion.v1.ListWorkQueueStatsRequest
+	(*ListWorkQueueStatsResponse)(nil), // 17: orion.v1.ListWorkQueueStatsResponse
+	(*WorkQueueStats)(nil),             // 18: orion.v1.WorkQueueStats
+	(*WorkQueue)(nil),                  // 19: orion.v1.WorkQueue
+	(*FlowRun)(nil),                    // 20: orion.v1.FlowRun
+	(*Agent)(nil),                      // 21: orion.v1.Agent
 }
 var file_orion_v1_work_queue_service_proto_depIdxs = []int32{
-	16, // 0: orion.v1.CreateWorkQueueRequest.work_queue:type_name -> orion.v1.WorkQueue
-	16, // 1: orion.v1.CreateWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
-	16, // 2: orion.v1.GetWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
-	16, // 3: orion.v1.GetWorkQueueByNameResponse.work_queue:type_name -> orion.v1.WorkQueue
-	16, // 4: orion.v1.ListWorkQueuesResponse.work_queues:type_name -> orion.v1.WorkQueue
-	16, // 5: orion.v1.UpdateWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
-	17, // 6: orion.v1.PreviewWorkQueueResponse.flow_runs:type_name -> orion.v1.FlowRun
-	18, // 7: orion.v1.ListAgentsResponse.agents:type_name -> orion.v1.Agent
-	0,  // 8: orion.v1.WorkQueueService.CreateWorkQueue:input_type -> orion.v1.CreateWorkQueueRequest
-	2,  // 9: orion.v1.WorkQueueService.GetWorkQueue:input_type -> orion.v1.GetWorkQueueRequest
-	4,  // 10: orion.v1.WorkQueueService.GetWorkQueueByName:input_type -> orion.v1.GetWorkQueueByNameRequest
-	6,  // 11: orion.v1.WorkQueueService.ListWorkQueues:input_type -> orion.v1.ListWorkQueuesRequest
-	8,  // 12: orion.v1.WorkQueueService.UpdateWorkQueue:input_type -> orion.v1.UpdateWorkQueueRequest
-	10, // 13: orion.v1.WorkQueueService.DeleteWorkQueue:input_type -> orion.v1.DeleteWorkQueueRequest
-	12, // 14: orion.v1.WorkQueueService.PreviewWorkQueue:input_type -> orion.v1.PreviewWorkQueueRequest
-	14, // 15: orion.v1.WorkQueueService.ListAgents:input_type -> orion.v1.ListAgentsRequest
-	1,  // 16: orion.v1.WorkQueueService.CreateWorkQueue:output_type -> orion.v1.CreateWorkQueueResponse
-	3,  // 17: orion.v1.WorkQueueService.GetWorkQueue:output_type -> orion.v1.GetWorkQueueResponse
-	5,  // 18: orion.v1.WorkQueueService.GetWorkQueueByName:output_type -> orion.v1.GetWorkQueueByNameResponse
-	7,  // 19: orion.v1.WorkQueueService.ListWorkQueues:output_type -> orion.v1.ListWorkQueuesResponse
-	9,  // 20: orion.v1.WorkQueueService.UpdateWorkQueue:output_type -> orion.v1.UpdateWorkQueueResponse
-	11, // 21: orion.v1.WorkQueueService.DeleteWorkQueue:output_type -> orion.v1.DeleteWorkQueueResponse
-	13, // 22: orion.v1.WorkQueueService.PreviewWorkQueue:output_type -> orion.v1.PreviewWorkQueueResponse
-	15, // 23: orion.v1.WorkQueueService.ListAgents:output_type -> orion.v1.ListAgentsResponse
-	16, // [16:24] is the sub-list for method output_type
-	8,  // [8:16] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	19, // 0: orion.v1.CreateWorkQueueRequest.work_queue:type_name -> orion.v1.WorkQueue
+	19, // 1: orion.v1.CreateWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
+	19, // 2: orion.v1.GetWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
+	19, // 3: orion.v1.GetWorkQueueByNameResponse.work_queue:type_name -> orion.v1.WorkQueue
+	19, // 4: orion.v1.ListWorkQueuesResponse.work_queues:type_name -> orion.v1.WorkQueue
+	19, // 5: orion.v1.UpdateWorkQueueResponse.work_queue:type_name -> orion.v1.WorkQueue
+	20, // 6: orion.v1.PreviewWorkQueueResponse.flow_runs:type_name -> orion.v1.FlowRun
+	21, // 7: orion.v1.ListAgentsResponse.agents:type_name -> orion.v1.Agent
+	18, // 8: orion.v1.ListWorkQueueStatsResponse.stats:type_name -> orion.v1.WorkQueueStats
+	0,  // 9: orion.v1.WorkQueueService.CreateWorkQueue:input_type -> orion.v1.CreateWorkQueueRequest
+	2,  // 10: orion.v1.WorkQueueService.GetWorkQueue:input_type -> orion.v1.GetWorkQueueRequest
+	4,  // 11: orion.v1.WorkQueueService.GetWorkQueueByName:input_type -> orion.v1.GetWorkQueueByNameRequest
+	6,  // 12: orion.v1.WorkQueueService.ListWorkQueues:input_type -> orion.v1.ListWorkQueuesRequest
+	8,  // 13: orion.v1.WorkQueueService.UpdateWorkQueue:input_type -> orion.v1.UpdateWorkQueueRequest
+	10, // 14: orion.v1.WorkQueueService.DeleteWorkQueue:input_type -> orion.v1.DeleteWorkQueueRequest
+	12, // 15: orion.v1.WorkQueueService.PreviewWorkQueue:input_type -> orion.v1.PreviewWorkQueueRequest
+	14, // 16: orion.v1.WorkQueueService.ListAgents:input_type -> orion.v1.ListAgentsRequest
+	16, // 17: orion.v1.WorkQueueService.ListWorkQueueStats:input_type -> orion.v1.ListWorkQueueStatsRequest
+	1,  // 18: orion.v1.WorkQueueService.CreateWorkQueue:output_type -> orion.v1.CreateWorkQueueResponse
+	3,  // 19: orion.v1.WorkQueueService.GetWorkQueue:output_type -> orion.v1.GetWorkQueueResponse
+	5,  // 20: orion.v1.WorkQueueService.GetWorkQueueByName:output_type -> orion.v1.GetWorkQueueByNameResponse
+	7,  // 21: orion.v1.WorkQueueService.ListWorkQueues:output_type -> orion.v1.ListWorkQueuesResponse
+	9,  // 22: orion.v1.WorkQueueService.UpdateWorkQueue:output_type -> orion.v1.UpdateWorkQueueResponse
+	11, // 23: orion.v1.WorkQueueService.DeleteWorkQueue:output_type -> orion.v1.DeleteWorkQueueResponse
+	13, // 24: orion.v1.WorkQueueService.PreviewWorkQueue:output_type -> orion.v1.PreviewWorkQueueResponse
+	15, // 25: orion.v1.WorkQueueService.ListAgents:output_type -> orion.v1.ListAgentsResponse
+	17, // 26: orion.v1.WorkQueueService.ListWorkQueueStats:output_type -> orion.v1.ListWorkQueueStatsResponse
+	18, // [18:27] is the sub-list for method output_type
+	9,  // [9:18] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_orion_v1_work_queue_service_proto_init() }
@@ -913,7 +1091,7 @@ func file_orion_v1_work_queue_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_v1_work_queue_service_proto_rawDesc), len(file_orion_v1_work_queue_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

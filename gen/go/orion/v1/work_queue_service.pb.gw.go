@@ -319,6 +319,27 @@ func local_request_WorkQueueService_ListAgents_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+func request_WorkQueueService_ListWorkQueueStats_0(ctx context.Context, marshaler runtime.Marshaler, client WorkQueueServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListWorkQueueStatsRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListWorkQueueStats(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_WorkQueueService_ListWorkQueueStats_0(ctx context.Context, marshaler runtime.Marshaler, server WorkQueueServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListWorkQueueStatsRequest
+		metadata runtime.ServerMetadata
+	)
+	msg, err := server.ListWorkQueueStats(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterWorkQueueServiceHandlerServer registers the http handlers for service WorkQueueService to "mux".
 // UnaryRPC     :call WorkQueueServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -484,6 +505,26 @@ func RegisterWorkQueueServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 			return
 		}
 		forward_WorkQueueService_ListAgents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_WorkQueueService_ListWorkQueueStats_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/orion.v1.WorkQueueService/ListWorkQueueStats", runtime.WithHTTPPathPattern("/api/v1/work_queue_stats"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_WorkQueueService_ListWorkQueueStats_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WorkQueueService_ListWorkQueueStats_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -661,6 +702,23 @@ func RegisterWorkQueueServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_WorkQueueService_ListAgents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_WorkQueueService_ListWorkQueueStats_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/orion.v1.WorkQueueService/ListWorkQueueStats", runtime.WithHTTPPathPattern("/api/v1/work_queue_stats"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_WorkQueueService_ListWorkQueueStats_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WorkQueueService_ListWorkQueueStats_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -673,6 +731,7 @@ var (
 	pattern_WorkQueueService_DeleteWorkQueue_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "work_queues", "id"}, ""))
 	pattern_WorkQueueService_PreviewWorkQueue_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "work_queues", "id", "preview"}, ""))
 	pattern_WorkQueueService_ListAgents_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "agents"}, ""))
+	pattern_WorkQueueService_ListWorkQueueStats_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "work_queue_stats"}, ""))
 )
 
 var (
@@ -684,4 +743,5 @@ var (
 	forward_WorkQueueService_DeleteWorkQueue_0    = runtime.ForwardResponseMessage
 	forward_WorkQueueService_PreviewWorkQueue_0   = runtime.ForwardResponseMessage
 	forward_WorkQueueService_ListAgents_0         = runtime.ForwardResponseMessage
+	forward_WorkQueueService_ListWorkQueueStats_0 = runtime.ForwardResponseMessage
 )

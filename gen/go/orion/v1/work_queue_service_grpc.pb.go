@@ -27,6 +27,7 @@ const (
 	WorkQueueService_DeleteWorkQueue_FullMethodName    = "/orion.v1.WorkQueueService/DeleteWorkQueue"
 	WorkQueueService_PreviewWorkQueue_FullMethodName   = "/orion.v1.WorkQueueService/PreviewWorkQueue"
 	WorkQueueService_ListAgents_FullMethodName         = "/orion.v1.WorkQueueService/ListAgents"
+	WorkQueueService_ListWorkQueueStats_FullMethodName = "/orion.v1.WorkQueueService/ListWorkQueueStats"
 )
 
 // WorkQueueServiceClient is the client API for WorkQueueService service.
@@ -59,6 +60,12 @@ type WorkQueueServiceClient interface {
 	// ListAgents lists agents that are connected or were seen recently.
 	// Errors: none beyond transport errors.
 	ListAgents(ctx context.Context, in *ListAgentsRequest, opts ...grpc.CallOption) (*ListAgentsResponse, error)
+	// ListWorkQueueStats counts each work queue's runs that wait for an agent
+	// (SCHEDULED and due, late ones included) and that are in flight
+	// (PENDING, RUNNING, CANCELLING), sorted by queue name. The cost is
+	// proportional to the due and held runs, not to the history.
+	// Errors: none beyond transport errors.
+	ListWorkQueueStats(ctx context.Context, in *ListWorkQueueStatsRequest, opts ...grpc.CallOption) (*ListWorkQueueStatsResponse, error)
 }
 
 type workQueueServiceClient struct {
@@ -149,6 +156,16 @@ func (c *workQueueServiceClient) ListAgents(ctx context.Context, in *ListAgentsR
 	return out, nil
 }
 
+func (c *workQueueServiceClient) ListWorkQueueStats(ctx context.Context, in *ListWorkQueueStatsRequest, opts ...grpc.CallOption) (*ListWorkQueueStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWorkQueueStatsResponse)
+	err := c.cc.Invoke(ctx, WorkQueueService_ListWorkQueueStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WorkQueueServiceServer is the server API for WorkQueueService service.
 // All implementations must embed UnimplementedWorkQueueServiceServer
 // for forward compatibility.
@@ -179,6 +196,12 @@ type WorkQueueServiceServer interface {
 	// ListAgents lists agents that are connected or were seen recently.
 	// Errors: none beyond transport errors.
 	ListAgents(context.Context, *ListAgentsRequest) (*ListAgentsResponse, error)
+	// ListWorkQueueStats counts each work queue's runs that wait for an agent
+	// (SCHEDULED and due, late ones included) and that are in flight
+	// (PENDING, RUNNING, CANCELLING), sorted by queue name. The cost is
+	// proportional to the due and held runs, not to the history.
+	// Errors: none beyond transport errors.
+	ListWorkQueueStats(context.Context, *ListWorkQueueStatsRequest) (*ListWorkQueueStatsResponse, error)
 	mustEmbedUnimplementedWorkQueueServiceServer()
 }
 
@@ -212,6 +235,9 @@ func (UnimplementedWorkQueueServiceServer) PreviewWorkQueue(context.Context, *Pr
 }
 func (UnimplementedWorkQueueServiceServer) ListAgents(context.Context, *ListAgentsRequest) (*ListAgentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAgents not implemented")
+}
+func (UnimplementedWorkQueueServiceServer) ListWorkQueueStats(context.Context, *ListWorkQueueStatsRequest) (*ListWorkQueueStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWorkQueueStats not implemented")
 }
 func (UnimplementedWorkQueueServiceServer) mustEmbedUnimplementedWorkQueueServiceServer() {}
 func (UnimplementedWorkQueueServiceServer) testEmbeddedByValue()                          {}
@@ -378,6 +404,24 @@ func _WorkQueueService_ListAgents_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WorkQueueService_ListWorkQueueStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWorkQueueStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkQueueServiceServer).ListWorkQueueStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WorkQueueService_ListWorkQueueStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkQueueServiceServer).ListWorkQueueStats(ctx, req.(*ListWorkQueueStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WorkQueueService_ServiceDesc is the grpc.ServiceDesc for WorkQueueService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -416,6 +460,10 @@ var WorkQueueService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAgents",
 			Handler:    _WorkQueueService_ListAgents_Handler,
+		},
+		{
+			MethodName: "ListWorkQueueStats",
+			Handler:    _WorkQueueService_ListWorkQueueStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -85,6 +85,18 @@ class DeleteDeploymentResponse(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
 
+class DeploymentRunSummary(_message.Message):
+    __slots__ = ["deployment_id", "next_run", "recent_runs", "upcoming_runs"]
+    DEPLOYMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RUN_FIELD_NUMBER: _ClassVar[int]
+    RECENT_RUNS_FIELD_NUMBER: _ClassVar[int]
+    UPCOMING_RUNS_FIELD_NUMBER: _ClassVar[int]
+    deployment_id: str
+    next_run: _flow_run_pb2.FlowRunSummary
+    recent_runs: _containers.RepeatedCompositeFieldContainer[_flow_run_pb2.FlowRunSummary]
+    upcoming_runs: int
+    def __init__(self, deployment_id: _Optional[str] = ..., recent_runs: _Optional[_Iterable[_Union[_flow_run_pb2.FlowRunSummary, _Mapping]]] = ..., next_run: _Optional[_Union[_flow_run_pb2.FlowRunSummary, _Mapping]] = ..., upcoming_runs: _Optional[int] = ...) -> None: ...
+
 class GetDeploymentByNameRequest(_message.Message):
     __slots__ = ["deployment_name", "flow_name"]
     DEPLOYMENT_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +122,20 @@ class GetDeploymentResponse(_message.Message):
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     deployment: _deployment_pb2.Deployment
     def __init__(self, deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ...) -> None: ...
+
+class ListDeploymentRunSummariesRequest(_message.Message):
+    __slots__ = ["deployment_ids", "recent_runs"]
+    DEPLOYMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    RECENT_RUNS_FIELD_NUMBER: _ClassVar[int]
+    deployment_ids: _containers.RepeatedScalarFieldContainer[str]
+    recent_runs: int
+    def __init__(self, deployment_ids: _Optional[_Iterable[str]] = ..., recent_runs: _Optional[int] = ...) -> None: ...
+
+class ListDeploymentRunSummariesResponse(_message.Message):
+    __slots__ = ["summaries"]
+    SUMMARIES_FIELD_NUMBER: _ClassVar[int]
+    summaries: _containers.RepeatedCompositeFieldContainer[DeploymentRunSummary]
+    def __init__(self, summaries: _Optional[_Iterable[_Union[DeploymentRunSummary, _Mapping]]] = ...) -> None: ...
 
 class ListDeploymentsRequest(_message.Message):
     __slots__ = ["flow_name", "page_size", "page_token", "tags"]

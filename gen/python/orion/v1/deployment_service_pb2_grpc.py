@@ -55,6 +55,11 @@ class DeploymentServiceStub(object):
                 request_serializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.SerializeToString,
                 response_deserializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.FromString,
                 )
+        self.ListDeploymentRunSummaries = channel.unary_unary(
+                '/orion.v1.DeploymentService/ListDeploymentRunSummaries',
+                request_serializer=orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesRequest.SerializeToString,
+                response_deserializer=orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesResponse.FromString,
+                )
 
 
 class DeploymentServiceServicer(object):
@@ -136,6 +141,21 @@ class DeploymentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDeploymentRunSummaries(self, request, context):
+        """ListDeploymentRunSummaries returns, for each requested deployment, its
+        most recent runs and its next scheduled run, in one call: what a
+        dashboard shows per deployment. Recent runs are the newest by creation
+        time, leaving out SCHEDULED runs whose time has not come (a late run is
+        recent); the next run is the earliest SCHEDULED run due after now. The
+        cost per deployment is bounded by its recent and upcoming runs, not by
+        its history. An unknown id gets an empty summary.
+        Errors: INVALID_ARGUMENT (no ids, more than 1,000 ids, an empty id,
+        recent_runs below 0 or above 50).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeploymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -178,6 +198,11 @@ def add_DeploymentServiceServicer_to_server(servicer, server):
                     servicer.BackfillDeployment,
                     request_deserializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.FromString,
                     response_serializer=orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.SerializeToString,
+            ),
+            'ListDeploymentRunSummaries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeploymentRunSummaries,
+                    request_deserializer=orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesRequest.FromString,
+                    response_serializer=orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -323,5 +348,22 @@ class DeploymentService(object):
         return grpc.experimental.unary_unary(request, target, '/orion.v1.DeploymentService/BackfillDeployment',
             orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentRequest.SerializeToString,
             orion_dot_v1_dot_deployment__service__pb2.BackfillDeploymentResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListDeploymentRunSummaries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.v1.DeploymentService/ListDeploymentRunSummaries',
+            orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesRequest.SerializeToString,
+            orion_dot_v1_dot_deployment__service__pb2.ListDeploymentRunSummariesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -72,6 +72,28 @@ class FlowRun(_message.Message):
     work_queue_name: str
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., flow_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., deployment_id: _Optional[str] = ..., deployment_name: _Optional[str] = ..., work_queue_name: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ..., state: _Optional[_Union[_state_pb2.State, _Mapping]] = ..., run_count: _Optional[int] = ..., expected_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., next_scheduled_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., total_run_time: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., auto_scheduled: bool = ..., infrastructure: _Optional[_Union[_deployment_pb2.Infrastructure, _Mapping]] = ..., retries: _Optional[int] = ..., retry_delay: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., agent_id: _Optional[str] = ..., lease_epoch: _Optional[int] = ..., lease_expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., infrastructure_pid: _Optional[str] = ..., delivery_count: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., modify_index: _Optional[int] = ...) -> None: ...
 
+class FlowRunSummary(_message.Message):
+    __slots__ = ["end_time", "expected_start_time", "id", "name", "next_scheduled_start_time", "start_time", "state_name", "state_time", "state_type"]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SCHEDULED_START_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    end_time: _timestamp_pb2.Timestamp
+    expected_start_time: _timestamp_pb2.Timestamp
+    id: str
+    name: str
+    next_scheduled_start_time: _timestamp_pb2.Timestamp
+    start_time: _timestamp_pb2.Timestamp
+    state_name: str
+    state_time: _timestamp_pb2.Timestamp
+    state_type: _state_pb2.StateType
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state_type: _Optional[_Union[_state_pb2.StateType, str]] = ..., state_name: _Optional[str] = ..., state_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expected_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., next_scheduled_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Log(_message.Message):
     __slots__ = ["flow_run_id", "level", "message", "name", "seq", "timestamp"]
     FLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]

@@ -11,6 +11,7 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from orion.v1 import deployment_pb2 as orion_dot_v1_dot_deployment__pb2
@@ -18,7 +19,7 @@ from orion.v1 import flow_run_pb2 as orion_dot_v1_dot_flow__run__pb2
 from orion.v1 import state_pb2 as orion_dot_v1_dot_state__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forion/v1/flow_run_service.proto\x12\x08orion.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xd3\x02\n\x14\x43reateFlowRunRequest\x12\x1b\n\tflow_name\x18\x01 \x01(\tR\x08\x66lowName\x12#\n\rdeployment_id\x18\x02 \x01(\tR\x0c\x64\x65ploymentId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x37\n\nparameters\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\nparameters\x12\x12\n\x04tags\x18\x05 \x03(\tR\x04tags\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12-\n\x05state\x18\x07 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12@\n\x0einfrastructure\x18\x08 \x01(\x0b\x32\x18.orion.v1.InfrastructureR\x0einfrastructure\"_\n\x15\x43reateFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\x12\x18\n\x07\x63reated\x18\x02 \x01(\x08R\x07\x63reated\"#\n\x11GetFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"B\n\x12GetFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"\xcc\x02\n\x13ListFlowRunsRequest\x12\x1b\n\tflow_name\x18\x01 \x01(\tR\x08\x66lowName\x12#\n\rdeployment_id\x18\x02 \x01(\tR\x0c\x64\x65ploymentId\x12\x34\n\x0bstate_types\x18\x03 \x03(\x0e\x32\x13.orion.v1.StateTypeR\nstateTypes\x12\x12\n\x04tags\x18\x04 \x03(\tR\x04tags\x12&\n\x0fwork_queue_name\x18\x05 \x01(\tR\rworkQueueName\x12\x45\n\x10scheduled_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fscheduledBefore\x12\x1b\n\tpage_size\x18\x07 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x08 \x01(\tR\tpageToken\"n\n\x14ListFlowRunsResponse\x12.\n\tflow_runs\x18\x01 \x03(\x0b\x32\x11.orion.v1.FlowRunR\x08\x66lowRuns\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa2\x01\n\x16SetFlowRunStateRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12-\n\x05state\x18\x02 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12\x14\n\x05\x66orce\x18\x03 \x01(\x08R\x05\x66orce\x12#\n\rtransition_id\x18\x04 \x01(\tR\x0ctransitionId\"~\n\x17SetFlowRunStateResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\":\n\x18ListFlowRunStatesRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\"D\n\x19ListFlowRunStatesResponse\x12\'\n\x06states\x18\x01 \x03(\x0b\x32\x0f.orion.v1.StateR\x06states\"@\n\x14\x43\x61ncelFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"E\n\x15\x43\x61ncelFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"d\n\x13RetryFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12#\n\rtransition_id\x18\x03 \x01(\tR\x0ctransitionId\"{\n\x14RetryFlowRunResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"&\n\x14\x44\x65leteFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\x17\n\x15\x44\x65leteFlowRunResponse\"%\n\x13WatchFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"D\n\x14WatchFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun2\xf4\x05\n\x0e\x46lowRunService\x12P\n\rCreateFlowRun\x12\x1e.orion.v1.CreateFlowRunRequest\x1a\x1f.orion.v1.CreateFlowRunResponse\x12G\n\nGetFlowRun\x12\x1b.orion.v1.GetFlowRunRequest\x1a\x1c.orion.v1.GetFlowRunResponse\x12M\n\x0cListFlowRuns\x12\x1d.orion.v1.ListFlowRunsRequest\x1a\x1e.orion.v1.ListFlowRunsResponse\x12V\n\x0fSetFlowRunState\x12 .orion.v1.SetFlowRunStateRequest\x1a!.orion.v1.SetFlowRunStateResponse\x12\\\n\x11ListFlowRunStates\x12\".orion.v1.ListFlowRunStatesRequest\x1a#.orion.v1.ListFlowRunStatesResponse\x12P\n\rCancelFlowRun\x12\x1e.orion.v1.CancelFlowRunRequest\x1a\x1f.orion.v1.CancelFlowRunResponse\x12M\n\x0cRetryFlowRun\x12\x1d.orion.v1.RetryFlowRunRequest\x1a\x1e.orion.v1.RetryFlowRunResponse\x12P\n\rDeleteFlowRun\x12\x1e.orion.v1.DeleteFlowRunRequest\x1a\x1f.orion.v1.DeleteFlowRunResponse\x12O\n\x0cWatchFlowRun\x12\x1d.orion.v1.WatchFlowRunRequest\x1a\x1e.orion.v1.WatchFlowRunResponse0\x01\x42\x98\x01\n\x0c\x63om.orion.v1B\x13\x46lowRunServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\x08Orion.V1\xca\x02\x08Orion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forion/v1/flow_run_service.proto\x12\x08orion.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xd3\x02\n\x14\x43reateFlowRunRequest\x12\x1b\n\tflow_name\x18\x01 \x01(\tR\x08\x66lowName\x12#\n\rdeployment_id\x18\x02 \x01(\tR\x0c\x64\x65ploymentId\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x37\n\nparameters\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\nparameters\x12\x12\n\x04tags\x18\x05 \x03(\tR\x04tags\x12\'\n\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12-\n\x05state\x18\x07 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12@\n\x0einfrastructure\x18\x08 \x01(\x0b\x32\x18.orion.v1.InfrastructureR\x0einfrastructure\"_\n\x15\x43reateFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\x12\x18\n\x07\x63reated\x18\x02 \x01(\x08R\x07\x63reated\"#\n\x11GetFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"B\n\x12GetFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"\xeb\x02\n\x13ListFlowRunsRequest\x12\x1b\n\tflow_name\x18\x01 \x01(\tR\x08\x66lowName\x12#\n\rdeployment_id\x18\x02 \x01(\tR\x0c\x64\x65ploymentId\x12\x34\n\x0bstate_types\x18\x03 \x03(\x0e\x32\x13.orion.v1.StateTypeR\nstateTypes\x12\x12\n\x04tags\x18\x04 \x03(\tR\x04tags\x12&\n\x0fwork_queue_name\x18\x05 \x01(\tR\rworkQueueName\x12\x45\n\x10scheduled_before\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fscheduledBefore\x12\x1b\n\tpage_size\x18\x07 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x08 \x01(\tR\tpageToken\x12\x1d\n\nwait_index\x18\t \x01(\x04R\twaitIndex\"\x84\x01\n\x14ListFlowRunsResponse\x12.\n\tflow_runs\x18\x01 \x03(\x0b\x32\x11.orion.v1.FlowRunR\x08\x66lowRuns\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x14\n\x05index\x18\x03 \x01(\x04R\x05index\"\xa2\x01\n\x16SetFlowRunStateRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12-\n\x05state\x18\x02 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12\x14\n\x05\x66orce\x18\x03 \x01(\x08R\x05\x66orce\x12#\n\rtransition_id\x18\x04 \x01(\tR\x0ctransitionId\"~\n\x17SetFlowRunStateResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\":\n\x18ListFlowRunStatesRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\"D\n\x19ListFlowRunStatesResponse\x12\'\n\x06states\x18\x01 \x03(\x0b\x32\x0f.orion.v1.StateR\x06states\"@\n\x14\x43\x61ncelFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"E\n\x15\x43\x61ncelFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"d\n\x13RetryFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12#\n\rtransition_id\x18\x03 \x01(\tR\x0ctransitionId\"{\n\x14RetryFlowRunResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"&\n\x14\x44\x65leteFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\x17\n\x15\x44\x65leteFlowRunResponse\"%\n\x13WatchFlowRunRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"D\n\x14WatchFlowRunResponse\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"\x9e\x02\n\x18GetFlowRunHistoryRequest\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x35\n\x08interval\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08interval\x12#\n\rdeployment_id\x18\x04 \x01(\tR\x0c\x64\x65ploymentId\x12\x34\n\x0bstate_types\x18\x05 \x03(\x0e\x32\x13.orion.v1.StateTypeR\nstateTypes\"[\n\x19GetFlowRunHistoryResponse\x12>\n\tintervals\x18\x01 \x03(\x0b\x32 .orion.v1.FlowRunHistoryIntervalR\tintervals\"\xbc\x01\n\x16\x46lowRunHistoryInterval\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x30\n\x06\x63ounts\x18\x03 \x03(\x0b\x32\x18.orion.v1.StateTypeCountR\x06\x63ounts\"Z\n\x0eStateTypeCount\x12\x32\n\nstate_type\x18\x01 \x01(\x0e\x32\x13.orion.v1.StateTypeR\tstateType\x12\x14\n\x05\x63ount\x18\x02 \x01(\x05R\x05\x63ount2\xd2\x06\n\x0e\x46lowRunService\x12P\n\rCreateFlowRun\x12\x1e.orion.v1.CreateFlowRunRequest\x1a\x1f.orion.v1.CreateFlowRunResponse\x12G\n\nGetFlowRun\x12\x1b.orion.v1.GetFlowRunRequest\x1a\x1c.orion.v1.GetFlowRunResponse\x12M\n\x0cListFlowRuns\x12\x1d.orion.v1.ListFlowRunsRequest\x1a\x1e.orion.v1.ListFlowRunsResponse\x12V\n\x0fSetFlowRunState\x12 .orion.v1.SetFlowRunStateRequest\x1a!.orion.v1.SetFlowRunStateResponse\x12\\\n\x11ListFlowRunStates\x12\".orion.v1.ListFlowRunStatesRequest\x1a#.orion.v1.ListFlowRunStatesResponse\x12P\n\rCancelFlowRun\x12\x1e.orion.v1.CancelFlowRunRequest\x1a\x1f.orion.v1.CancelFlowRunResponse\x12M\n\x0cRetryFlowRun\x12\x1d.orion.v1.RetryFlowRunRequest\x1a\x1e.orion.v1.RetryFlowRunResponse\x12P\n\rDeleteFlowRun\x12\x1e.orion.v1.DeleteFlowRunRequest\x1a\x1f.orion.v1.DeleteFlowRunResponse\x12O\n\x0cWatchFlowRun\x12\x1d.orion.v1.WatchFlowRunRequest\x1a\x1e.orion.v1.WatchFlowRunResponse0\x01\x12\\\n\x11GetFlowRunHistory\x12\".orion.v1.GetFlowRunHistoryRequest\x1a#.orion.v1.GetFlowRunHistoryResponseB\x98\x01\n\x0c\x63om.orion.v1B\x13\x46lowRunServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\x08Orion.V1\xca\x02\x08Orion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orion.v1.flow_run_service_pb2', globals())
@@ -26,42 +27,50 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\014com.orion.v1B\023FlowRunServiceProtoP\001Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\242\002\003OXX\252\002\010Orion.V1\312\002\010Orion\\V1\342\002\024Orion\\V1\\GPBMetadata\352\002\tOrion::V1'
-  _CREATEFLOWRUNREQUEST._serialized_start=183
-  _CREATEFLOWRUNREQUEST._serialized_end=522
-  _CREATEFLOWRUNRESPONSE._serialized_start=524
-  _CREATEFLOWRUNRESPONSE._serialized_end=619
-  _GETFLOWRUNREQUEST._serialized_start=621
-  _GETFLOWRUNREQUEST._serialized_end=656
-  _GETFLOWRUNRESPONSE._serialized_start=658
-  _GETFLOWRUNRESPONSE._serialized_end=724
-  _LISTFLOWRUNSREQUEST._serialized_start=727
-  _LISTFLOWRUNSREQUEST._serialized_end=1059
-  _LISTFLOWRUNSRESPONSE._serialized_start=1061
-  _LISTFLOWRUNSRESPONSE._serialized_end=1171
-  _SETFLOWRUNSTATEREQUEST._serialized_start=1174
-  _SETFLOWRUNSTATEREQUEST._serialized_end=1336
-  _SETFLOWRUNSTATERESPONSE._serialized_start=1338
-  _SETFLOWRUNSTATERESPONSE._serialized_end=1464
-  _LISTFLOWRUNSTATESREQUEST._serialized_start=1466
-  _LISTFLOWRUNSTATESREQUEST._serialized_end=1524
-  _LISTFLOWRUNSTATESRESPONSE._serialized_start=1526
-  _LISTFLOWRUNSTATESRESPONSE._serialized_end=1594
-  _CANCELFLOWRUNREQUEST._serialized_start=1596
-  _CANCELFLOWRUNREQUEST._serialized_end=1660
-  _CANCELFLOWRUNRESPONSE._serialized_start=1662
-  _CANCELFLOWRUNRESPONSE._serialized_end=1731
-  _RETRYFLOWRUNREQUEST._serialized_start=1733
-  _RETRYFLOWRUNREQUEST._serialized_end=1833
-  _RETRYFLOWRUNRESPONSE._serialized_start=1835
-  _RETRYFLOWRUNRESPONSE._serialized_end=1958
-  _DELETEFLOWRUNREQUEST._serialized_start=1960
-  _DELETEFLOWRUNREQUEST._serialized_end=1998
-  _DELETEFLOWRUNRESPONSE._serialized_start=2000
-  _DELETEFLOWRUNRESPONSE._serialized_end=2023
-  _WATCHFLOWRUNREQUEST._serialized_start=2025
-  _WATCHFLOWRUNREQUEST._serialized_end=2062
-  _WATCHFLOWRUNRESPONSE._serialized_start=2064
-  _WATCHFLOWRUNRESPONSE._serialized_end=2132
-  _FLOWRUNSERVICE._serialized_start=2135
-  _FLOWRUNSERVICE._serialized_end=2891
+  _CREATEFLOWRUNREQUEST._serialized_start=215
+  _CREATEFLOWRUNREQUEST._serialized_end=554
+  _CREATEFLOWRUNRESPONSE._serialized_start=556
+  _CREATEFLOWRUNRESPONSE._serialized_end=651
+  _GETFLOWRUNREQUEST._serialized_start=653
+  _GETFLOWRUNREQUEST._serialized_end=688
+  _GETFLOWRUNRESPONSE._serialized_start=690
+  _GETFLOWRUNRESPONSE._serialized_end=756
+  _LISTFLOWRUNSREQUEST._serialized_start=759
+  _LISTFLOWRUNSREQUEST._serialized_end=1122
+  _LISTFLOWRUNSRESPONSE._serialized_start=1125
+  _LISTFLOWRUNSRESPONSE._serialized_end=1257
+  _SETFLOWRUNSTATEREQUEST._serialized_start=1260
+  _SETFLOWRUNSTATEREQUEST._serialized_end=1422
+  _SETFLOWRUNSTATERESPONSE._serialized_start=1424
+  _SETFLOWRUNSTATERESPONSE._serialized_end=1550
+  _LISTFLOWRUNSTATESREQUEST._serialized_start=1552
+  _LISTFLOWRUNSTATESREQUEST._serialized_end=1610
+  _LISTFLOWRUNSTATESRESPONSE._serialized_start=1612
+  _LISTFLOWRUNSTATESRESPONSE._serialized_end=1680
+  _CANCELFLOWRUNREQUEST._serialized_start=1682
+  _CANCELFLOWRUNREQUEST._serialized_end=1746
+  _CANCELFLOWRUNRESPONSE._serialized_start=1748
+  _CANCELFLOWRUNRESPONSE._serialized_end=1817
+  _RETRYFLOWRUNREQUEST._serialized_start=1819
+  _RETRYFLOWRUNREQUEST._serialized_end=1919
+  _RETRYFLOWRUNRESPONSE._serialized_start=1921
+  _RETRYFLOWRUNRESPONSE._serialized_end=2044
+  _DELETEFLOWRUNREQUEST._serialized_start=2046
+  _DELETEFLOWRUNREQUEST._serialized_end=2084
+  _DELETEFLOWRUNRESPONSE._serialized_start=2086
+  _DELETEFLOWRUNRESPONSE._serialized_end=2109
+  _WATCHFLOWRUNREQUEST._serialized_start=2111
+  _WATCHFLOWRUNREQUEST._serialized_end=2148
+  _WATCHFLOWRUNRESPONSE._serialized_start=2150
+  _WATCHFLOWRUNRESPONSE._serialized_end=2218
+  _GETFLOWRUNHISTORYREQUEST._serialized_start=2221
+  _GETFLOWRUNHISTORYREQUEST._serialized_end=2507
+  _GETFLOWRUNHISTORYRESPONSE._serialized_start=2509
+  _GETFLOWRUNHISTORYRESPONSE._serialized_end=2600
+  _FLOWRUNHISTORYINTERVAL._serialized_start=2603
+  _FLOWRUNHISTORYINTERVAL._serialized_end=2791
+  _STATETYPECOUNT._serialized_start=2793
+  _STATETYPECOUNT._serialized_end=2883
+  _FLOWRUNSERVICE._serialized_start=2886
+  _FLOWRUNSERVICE._serialized_end=3736
 # @@protoc_insertion_point(module_scope)

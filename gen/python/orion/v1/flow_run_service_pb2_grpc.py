@@ -60,6 +60,11 @@ class FlowRunServiceStub(object):
                 request_serializer=orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunRequest.SerializeToString,
                 response_deserializer=orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunResponse.FromString,
                 )
+        self.GetFlowRunHistory = channel.unary_unary(
+                '/orion.v1.FlowRunService/GetFlowRunHistory',
+                request_serializer=orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryRequest.SerializeToString,
+                response_deserializer=orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryResponse.FromString,
+                )
 
 
 class FlowRunServiceServicer(object):
@@ -87,7 +92,11 @@ class FlowRunServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListFlowRuns(self, request, context):
-        """ListFlowRuns lists runs, newest first, with filters.
+        """ListFlowRuns lists runs, newest first, with filters. With wait_index
+        set it is a blocking query: it first waits until the store has changed
+        since that index (at most 30 seconds, or until the call is cancelled),
+        so a client that passes the previous response's index is told of
+        changes at once without polling.
         Errors: INVALID_ARGUMENT (bad filter, page token or size).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -149,6 +158,19 @@ class FlowRunServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFlowRunHistory(self, request, context):
+        """GetFlowRunHistory counts runs by their current state type in
+        consecutive intervals of [start_time, end_time), placing each run by its
+        creation time (the order ListFlowRuns lists them in): the data of a
+        runs-over-time chart. The last interval may be shorter. The cost is
+        proportional to the runs created in the window.
+        Errors: INVALID_ARGUMENT (missing or reversed window, interval not
+        positive, more than 1,000 intervals).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FlowRunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +218,11 @@ def add_FlowRunServiceServicer_to_server(servicer, server):
                     servicer.WatchFlowRun,
                     request_deserializer=orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunRequest.FromString,
                     response_serializer=orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunResponse.SerializeToString,
+            ),
+            'GetFlowRunHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFlowRunHistory,
+                    request_deserializer=orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryRequest.FromString,
+                    response_serializer=orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,5 +385,22 @@ class FlowRunService(object):
         return grpc.experimental.unary_stream(request, target, '/orion.v1.FlowRunService/WatchFlowRun',
             orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunRequest.SerializeToString,
             orion_dot_v1_dot_flow__run__service__pb2.WatchFlowRunResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetFlowRunHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.v1.FlowRunService/GetFlowRunHistory',
+            orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryRequest.SerializeToString,
+            orion_dot_v1_dot_flow__run__service__pb2.GetFlowRunHistoryResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

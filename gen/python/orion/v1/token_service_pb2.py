@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1corion/v1/token_service.proto\x12\x08orion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\x08\x41piToken\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12*\n\x05scope\x18\x03 \x01(\x0e\x32\x14.orion.v1.TokenScopeR\x05scope\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"T\n\x12\x43reateTokenRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12*\n\x05scope\x18\x02 \x01(\x0e\x32\x14.orion.v1.TokenScopeR\x05scope\"W\n\x13\x43reateTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x12.orion.v1.ApiTokenR\x05token\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\x13\n\x11ListTokensRequest\"@\n\x12ListTokensResponse\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x12.orion.v1.ApiTokenR\x06tokens\"$\n\x12RevokeTokenRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\x15\n\x13RevokeTokenResponse*\x82\x01\n\nTokenScope\x12\x1b\n\x17TOKEN_SCOPE_UNSPECIFIED\x10\x00\x12\x15\n\x11TOKEN_SCOPE_ADMIN\x10\x01\x12\x15\n\x11TOKEN_SCOPE_AGENT\x10\x02\x12\x14\n\x10TOKEN_SCOPE_READ\x10\x03\x12\x13\n\x0fTOKEN_SCOPE_RUN\x10\x04\x32\xef\x01\n\x0cTokenService\x12J\n\x0b\x43reateToken\x12\x1c.orion.v1.CreateTokenRequest\x1a\x1d.orion.v1.CreateTokenResponse\x12G\n\nListTokens\x12\x1b.orion.v1.ListTokensRequest\x1a\x1c.orion.v1.ListTokensResponse\x12J\n\x0bRevokeToken\x12\x1c.orion.v1.RevokeTokenRequest\x1a\x1d.orion.v1.RevokeTokenResponseB\x96\x01\n\x0c\x63om.orion.v1B\x11TokenServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\x08Orion.V1\xca\x02\x08Orion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1corion/v1/token_service.proto\x12\x08orion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n\x08\x41piToken\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12*\n\x05scope\x18\x03 \x01(\x0e\x32\x14.orion.v1.TokenScopeR\x05scope\x12;\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x1f\n\x0bwork_queues\x18\x05 \x03(\tR\nworkQueues\"u\n\x12\x43reateTokenRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12*\n\x05scope\x18\x02 \x01(\x0e\x32\x14.orion.v1.TokenScopeR\x05scope\x12\x1f\n\x0bwork_queues\x18\x03 \x03(\tR\nworkQueues\"W\n\x13\x43reateTokenResponse\x12(\n\x05token\x18\x01 \x01(\x0b\x32\x12.orion.v1.ApiTokenR\x05token\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\x13\n\x11ListTokensRequest\"@\n\x12ListTokensResponse\x12*\n\x06tokens\x18\x01 \x03(\x0b\x32\x12.orion.v1.ApiTokenR\x06tokens\"$\n\x12RevokeTokenRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\"\x15\n\x13RevokeTokenResponse*\x82\x01\n\nTokenScope\x12\x1b\n\x17TOKEN_SCOPE_UNSPECIFIED\x10\x00\x12\x15\n\x11TOKEN_SCOPE_ADMIN\x10\x01\x12\x15\n\x11TOKEN_SCOPE_AGENT\x10\x02\x12\x14\n\x10TOKEN_SCOPE_READ\x10\x03\x12\x13\n\x0fTOKEN_SCOPE_RUN\x10\x04\x32\xef\x01\n\x0cTokenService\x12J\n\x0b\x43reateToken\x12\x1c.orion.v1.CreateTokenRequest\x1a\x1d.orion.v1.CreateTokenResponse\x12G\n\nListTokens\x12\x1b.orion.v1.ListTokensRequest\x1a\x1c.orion.v1.ListTokensResponse\x12J\n\x0bRevokeToken\x12\x1c.orion.v1.RevokeTokenRequest\x1a\x1d.orion.v1.RevokeTokenResponseB\x96\x01\n\x0c\x63om.orion.v1B\x11TokenServiceProtoP\x01Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\xa2\x02\x03OXX\xaa\x02\x08Orion.V1\xca\x02\x08Orion\\V1\xe2\x02\x14Orion\\V1\\GPBMetadata\xea\x02\tOrion::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orion.v1.token_service_pb2', globals())
@@ -22,22 +22,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\014com.orion.v1B\021TokenServiceProtoP\001Z2github.com/orion-run/orion/gen/go/orion/v1;orionv1\242\002\003OXX\252\002\010Orion.V1\312\002\010Orion\\V1\342\002\024Orion\\V1\\GPBMetadata\352\002\tOrion::V1'
-  _TOKENSCOPE._serialized_start=553
-  _TOKENSCOPE._serialized_end=683
+  _TOKENSCOPE._serialized_start=619
+  _TOKENSCOPE._serialized_end=749
   _APITOKEN._serialized_start=76
-  _APITOKEN._serialized_end=227
-  _CREATETOKENREQUEST._serialized_start=229
-  _CREATETOKENREQUEST._serialized_end=313
-  _CREATETOKENRESPONSE._serialized_start=315
-  _CREATETOKENRESPONSE._serialized_end=402
-  _LISTTOKENSREQUEST._serialized_start=404
-  _LISTTOKENSREQUEST._serialized_end=423
-  _LISTTOKENSRESPONSE._serialized_start=425
-  _LISTTOKENSRESPONSE._serialized_end=489
-  _REVOKETOKENREQUEST._serialized_start=491
-  _REVOKETOKENREQUEST._serialized_end=527
-  _REVOKETOKENRESPONSE._serialized_start=529
-  _REVOKETOKENRESPONSE._serialized_end=550
-  _TOKENSERVICE._serialized_start=686
-  _TOKENSERVICE._serialized_end=925
+  _APITOKEN._serialized_end=260
+  _CREATETOKENREQUEST._serialized_start=262
+  _CREATETOKENREQUEST._serialized_end=379
+  _CREATETOKENRESPONSE._serialized_start=381
+  _CREATETOKENRESPONSE._serialized_end=468
+  _LISTTOKENSREQUEST._serialized_start=470
+  _LISTTOKENSREQUEST._serialized_end=489
+  _LISTTOKENSRESPONSE._serialized_start=491
+  _LISTTOKENSRESPONSE._serialized_end=555
+  _REVOKETOKENREQUEST._serialized_start=557
+  _REVOKETOKENREQUEST._serialized_end=593
+  _REVOKETOKENRESPONSE._serialized_start=595
+  _REVOKETOKENRESPONSE._serialized_end=616
+  _TOKENSERVICE._serialized_start=752
+  _TOKENSERVICE._serialized_end=991
 # @@protoc_insertion_point(module_scope)

@@ -13,24 +13,28 @@ TOKEN_SCOPE_RUN: TokenScope
 TOKEN_SCOPE_UNSPECIFIED: TokenScope
 
 class ApiToken(_message.Message):
-    __slots__ = ["create_time", "id", "name", "scope"]
+    __slots__ = ["create_time", "id", "name", "scope", "work_queues"]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
+    WORK_QUEUES_FIELD_NUMBER: _ClassVar[int]
     create_time: _timestamp_pb2.Timestamp
     id: str
     name: str
     scope: TokenScope
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., scope: _Optional[_Union[TokenScope, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    work_queues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., scope: _Optional[_Union[TokenScope, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., work_queues: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateTokenRequest(_message.Message):
-    __slots__ = ["name", "scope"]
+    __slots__ = ["name", "scope", "work_queues"]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
+    WORK_QUEUES_FIELD_NUMBER: _ClassVar[int]
     name: str
     scope: TokenScope
-    def __init__(self, name: _Optional[str] = ..., scope: _Optional[_Union[TokenScope, str]] = ...) -> None: ...
+    work_queues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., scope: _Optional[_Union[TokenScope, str]] = ..., work_queues: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateTokenResponse(_message.Message):
     __slots__ = ["secret", "token"]

@@ -44,7 +44,8 @@ class TokenServiceServicer(object):
 
     def CreateToken(self, request, context):
         """CreateToken creates a token with one scope and returns its secret once.
-        Errors: INVALID_ARGUMENT (bad name or scope), UNAUTHENTICATED,
+        Errors: INVALID_ARGUMENT (bad name, scope or work queues; work queues
+        on a token that is not an agent token), UNAUTHENTICATED,
         PERMISSION_DENIED (needs the admin scope once auth is on).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

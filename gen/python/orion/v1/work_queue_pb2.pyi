@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Agent(_message.Message):
-    __slots__ = ["connected", "hostname", "id", "infrastructure_types", "last_heartbeat_time", "limit", "name", "register_time", "runs_in_flight", "version", "work_queues"]
+    __slots__ = ["connected", "hostname", "id", "infrastructure_types", "last_heartbeat_time", "limit", "name", "register_time", "runs_in_flight", "token_id", "version", "work_queues"]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class Agent(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     REGISTER_TIME_FIELD_NUMBER: _ClassVar[int]
     RUNS_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     WORK_QUEUES_FIELD_NUMBER: _ClassVar[int]
     connected: bool
@@ -28,9 +29,10 @@ class Agent(_message.Message):
     name: str
     register_time: _timestamp_pb2.Timestamp
     runs_in_flight: int
+    token_id: str
     version: str
     work_queues: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., hostname: _Optional[str] = ..., work_queues: _Optional[_Iterable[str]] = ..., infrastructure_types: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., connected: bool = ..., runs_in_flight: _Optional[int] = ..., limit: _Optional[int] = ..., register_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., hostname: _Optional[str] = ..., work_queues: _Optional[_Iterable[str]] = ..., infrastructure_types: _Optional[_Iterable[str]] = ..., version: _Optional[str] = ..., connected: bool = ..., runs_in_flight: _Optional[int] = ..., limit: _Optional[int] = ..., register_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_heartbeat_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., token_id: _Optional[str] = ...) -> None: ...
 
 class WorkQueue(_message.Message):
     __slots__ = ["concurrency_limit", "create_time", "description", "id", "is_paused", "name", "tags", "update_time"]

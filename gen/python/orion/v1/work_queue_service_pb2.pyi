@@ -63,6 +63,16 @@ class ListAgentsResponse(_message.Message):
     agents: _containers.RepeatedCompositeFieldContainer[_work_queue_pb2.Agent]
     def __init__(self, agents: _Optional[_Iterable[_Union[_work_queue_pb2.Agent, _Mapping]]] = ...) -> None: ...
 
+class ListWorkQueueStatsRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListWorkQueueStatsResponse(_message.Message):
+    __slots__ = ["stats"]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    stats: _containers.RepeatedCompositeFieldContainer[WorkQueueStats]
+    def __init__(self, stats: _Optional[_Iterable[_Union[WorkQueueStats, _Mapping]]] = ...) -> None: ...
+
 class ListWorkQueuesRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -112,3 +122,17 @@ class UpdateWorkQueueResponse(_message.Message):
     WORK_QUEUE_FIELD_NUMBER: _ClassVar[int]
     work_queue: _work_queue_pb2.WorkQueue
     def __init__(self, work_queue: _Optional[_Union[_work_queue_pb2.WorkQueue, _Mapping]] = ...) -> None: ...
+
+class WorkQueueStats(_message.Message):
+    __slots__ = ["late_runs", "pending_runs", "runs_in_flight", "work_queue_id", "work_queue_name"]
+    LATE_RUNS_FIELD_NUMBER: _ClassVar[int]
+    PENDING_RUNS_FIELD_NUMBER: _ClassVar[int]
+    RUNS_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    WORK_QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_QUEUE_NAME_FIELD_NUMBER: _ClassVar[int]
+    late_runs: int
+    pending_runs: int
+    runs_in_flight: int
+    work_queue_id: str
+    work_queue_name: str
+    def __init__(self, work_queue_id: _Optional[str] = ..., work_queue_name: _Optional[str] = ..., pending_runs: _Optional[int] = ..., late_runs: _Optional[int] = ..., runs_in_flight: _Optional[int] = ...) -> None: ...

@@ -55,6 +55,11 @@ class WorkQueueServiceStub(object):
                 request_serializer=orion_dot_v1_dot_work__queue__service__pb2.ListAgentsRequest.SerializeToString,
                 response_deserializer=orion_dot_v1_dot_work__queue__service__pb2.ListAgentsResponse.FromString,
                 )
+        self.ListWorkQueueStats = channel.unary_unary(
+                '/orion.v1.WorkQueueService/ListWorkQueueStats',
+                request_serializer=orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsRequest.SerializeToString,
+                response_deserializer=orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsResponse.FromString,
+                )
 
 
 class WorkQueueServiceServicer(object):
@@ -125,6 +130,17 @@ class WorkQueueServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWorkQueueStats(self, request, context):
+        """ListWorkQueueStats counts each work queue's runs that wait for an agent
+        (SCHEDULED and due, late ones included) and that are in flight
+        (PENDING, RUNNING, CANCELLING), sorted by queue name. The cost is
+        proportional to the due and held runs, not to the history.
+        Errors: none beyond transport errors.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkQueueServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +183,11 @@ def add_WorkQueueServiceServicer_to_server(servicer, server):
                     servicer.ListAgents,
                     request_deserializer=orion_dot_v1_dot_work__queue__service__pb2.ListAgentsRequest.FromString,
                     response_serializer=orion_dot_v1_dot_work__queue__service__pb2.ListAgentsResponse.SerializeToString,
+            ),
+            'ListWorkQueueStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkQueueStats,
+                    request_deserializer=orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsRequest.FromString,
+                    response_serializer=orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,5 +333,22 @@ class WorkQueueService(object):
         return grpc.experimental.unary_unary(request, target, '/orion.v1.WorkQueueService/ListAgents',
             orion_dot_v1_dot_work__queue__service__pb2.ListAgentsRequest.SerializeToString,
             orion_dot_v1_dot_work__queue__service__pb2.ListAgentsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListWorkQueueStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.v1.WorkQueueService/ListWorkQueueStats',
+            orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsRequest.SerializeToString,
+            orion_dot_v1_dot_work__queue__service__pb2.ListWorkQueueStatsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -7,7 +7,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { Deployment, Infrastructure } from "./deployment_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { StateProposal } from "./state_pb.js";
-import type { FlowRun } from "./flow_run_pb.js";
+import type { FlowRun, FlowRunSummary } from "./flow_run_pb.js";
 
 /**
  * Describes the file orion/v1/deployment_service.proto.
@@ -400,6 +400,88 @@ export declare type BackfillDeploymentResponse = Message<"orion.v1.BackfillDeplo
 export declare const BackfillDeploymentResponseSchema: GenMessage<BackfillDeploymentResponse>;
 
 /**
+ * @generated from message orion.v1.ListDeploymentRunSummariesRequest
+ */
+export declare type ListDeploymentRunSummariesRequest = Message<"orion.v1.ListDeploymentRunSummariesRequest"> & {
+  /**
+   * The deployments to summarize (1 to 1,000).
+   *
+   * @generated from field: repeated string deployment_ids = 1;
+   */
+  deploymentIds: string[];
+
+  /**
+   * Recent runs per deployment (default 10, at most 50).
+   *
+   * @generated from field: int32 recent_runs = 2;
+   */
+  recentRuns: number;
+};
+
+/**
+ * Describes the message orion.v1.ListDeploymentRunSummariesRequest.
+ * Use `create(ListDeploymentRunSummariesRequestSchema)` to create a new message.
+ */
+export declare const ListDeploymentRunSummariesRequestSchema: GenMessage<ListDeploymentRunSummariesRequest>;
+
+/**
+ * @generated from message orion.v1.ListDeploymentRunSummariesResponse
+ */
+export declare type ListDeploymentRunSummariesResponse = Message<"orion.v1.ListDeploymentRunSummariesResponse"> & {
+  /**
+   * One summary per requested id, in request order.
+   *
+   * @generated from field: repeated orion.v1.DeploymentRunSummary summaries = 1;
+   */
+  summaries: DeploymentRunSummary[];
+};
+
+/**
+ * Describes the message orion.v1.ListDeploymentRunSummariesResponse.
+ * Use `create(ListDeploymentRunSummariesResponseSchema)` to create a new message.
+ */
+export declare const ListDeploymentRunSummariesResponseSchema: GenMessage<ListDeploymentRunSummariesResponse>;
+
+/**
+ * DeploymentRunSummary is a deployment's recent and next runs.
+ *
+ * @generated from message orion.v1.DeploymentRunSummary
+ */
+export declare type DeploymentRunSummary = Message<"orion.v1.DeploymentRunSummary"> & {
+  /**
+   * @generated from field: string deployment_id = 1;
+   */
+  deploymentId: string;
+
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated orion.v1.FlowRunSummary recent_runs = 2;
+   */
+  recentRuns: FlowRunSummary[];
+
+  /**
+   * The earliest SCHEDULED run due after now; unset when there is none.
+   *
+   * @generated from field: orion.v1.FlowRunSummary next_run = 3;
+   */
+  nextRun?: FlowRunSummary | undefined;
+
+  /**
+   * How many SCHEDULED runs are due after now.
+   *
+   * @generated from field: int32 upcoming_runs = 4;
+   */
+  upcomingRuns: number;
+};
+
+/**
+ * Describes the message orion.v1.DeploymentRunSummary.
+ * Use `create(DeploymentRunSummarySchema)` to create a new message.
+ */
+export declare const DeploymentRunSummarySchema: GenMessage<DeploymentRunSummary>;
+
+/**
  * DeploymentService manages deployments and creates runs from them.
  *
  * @generated from service orion.v1.DeploymentService
@@ -503,6 +585,24 @@ export declare const DeploymentService: GenService<{
     methodKind: "unary";
     input: typeof BackfillDeploymentRequestSchema;
     output: typeof BackfillDeploymentResponseSchema;
+  },
+  /**
+   * ListDeploymentRunSummaries returns, for each requested deployment, its
+   * most recent runs and its next scheduled run, in one call: what a
+   * dashboard shows per deployment. Recent runs are the newest by creation
+   * time, leaving out SCHEDULED runs whose time has not come (a late run is
+   * recent); the next run is the earliest SCHEDULED run due after now. The
+   * cost per deployment is bounded by its recent and upcoming runs, not by
+   * its history. An unknown id gets an empty summary.
+   * Errors: INVALID_ARGUMENT (no ids, more than 1,000 ids, an empty id,
+   * recent_runs below 0 or above 50).
+   *
+   * @generated from rpc orion.v1.DeploymentService.ListDeploymentRunSummaries
+   */
+  listDeploymentRunSummaries: {
+    methodKind: "unary";
+    input: typeof ListDeploymentRunSummariesRequestSchema;
+    output: typeof ListDeploymentRunSummariesResponseSchema;
   },
 }>;
 

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
-import type { State } from "./state_pb.js";
+import type { State, StateType } from "./state_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Infrastructure } from "./deployment_pb.js";
 
@@ -241,4 +241,68 @@ export declare type Log = Message<"orion.v1.Log"> & {
  * Use `create(LogSchema)` to create a new message.
  */
 export declare const LogSchema: GenMessage<Log>;
+
+/**
+ * FlowRunSummary is what a list or a chart needs of a run: its identity,
+ * current state and times. It is much smaller than a FlowRun (no
+ * parameters or infrastructure).
+ *
+ * @generated from message orion.v1.FlowRunSummary
+ */
+export declare type FlowRunSummary = Message<"orion.v1.FlowRunSummary"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: orion.v1.StateType state_type = 3;
+   */
+  stateType: StateType;
+
+  /**
+   * The current state's name ("Completed", "Late", "AwaitingRetry", ...).
+   *
+   * @generated from field: string state_name = 4;
+   */
+  stateName: string;
+
+  /**
+   * When the run entered its current state.
+   *
+   * @generated from field: google.protobuf.Timestamp state_time = 5;
+   */
+  stateTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expected_start_time = 6;
+   */
+  expectedStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp next_scheduled_start_time = 7;
+   */
+  nextScheduledStartTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 8;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 9;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message orion.v1.FlowRunSummary.
+ * Use `create(FlowRunSummarySchema)` to create a new message.
+ */
+export declare const FlowRunSummarySchema: GenMessage<FlowRunSummary>;
 

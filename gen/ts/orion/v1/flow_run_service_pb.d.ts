@@ -7,7 +7,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { OrchestrationResult, State, StateProposal, StateType } from "./state_pb.js";
 import type { Infrastructure } from "./deployment_pb.js";
 import type { FlowRun } from "./flow_run_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file orion/v1/flow_run_service.proto.
@@ -177,6 +177,14 @@ export declare type ListFlowRunsRequest = Message<"orion.v1.ListFlowRunsRequest"
    * @generated from field: string page_token = 8;
    */
   pageToken: string;
+
+  /**
+   * Blocking query: wait until the store's modify index is above this one
+   * (at most 30 s) before listing. 0 lists at once.
+   *
+   * @generated from field: uint64 wait_index = 9;
+   */
+  waitIndex: bigint;
 };
 
 /**
@@ -198,6 +206,14 @@ export declare type ListFlowRunsResponse = Message<"orion.v1.ListFlowRunsRespons
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * The store's modify index the list was read at; pass it as wait_index
+   * to wait for the next change.
+   *
+   * @generated from field: uint64 index = 3;
+   */
+  index: bigint;
 };
 
 /**
@@ -441,6 +457,119 @@ export declare type WatchFlowRunResponse = Message<"orion.v1.WatchFlowRunRespons
 export declare const WatchFlowRunResponseSchema: GenMessage<WatchFlowRunResponse>;
 
 /**
+ * @generated from message orion.v1.GetFlowRunHistoryRequest
+ */
+export declare type GetFlowRunHistoryRequest = Message<"orion.v1.GetFlowRunHistoryRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Length of each interval, e.g. "300s".
+   *
+   * @generated from field: google.protobuf.Duration interval = 3;
+   */
+  interval?: Duration | undefined;
+
+  /**
+   * Only runs of this deployment.
+   *
+   * @generated from field: string deployment_id = 4;
+   */
+  deploymentId: string;
+
+  /**
+   * Only runs whose current state has one of these types.
+   *
+   * @generated from field: repeated orion.v1.StateType state_types = 5;
+   */
+  stateTypes: StateType[];
+};
+
+/**
+ * Describes the message orion.v1.GetFlowRunHistoryRequest.
+ * Use `create(GetFlowRunHistoryRequestSchema)` to create a new message.
+ */
+export declare const GetFlowRunHistoryRequestSchema: GenMessage<GetFlowRunHistoryRequest>;
+
+/**
+ * @generated from message orion.v1.GetFlowRunHistoryResponse
+ */
+export declare type GetFlowRunHistoryResponse = Message<"orion.v1.GetFlowRunHistoryResponse"> & {
+  /**
+   * Consecutive intervals from start_time to end_time.
+   *
+   * @generated from field: repeated orion.v1.FlowRunHistoryInterval intervals = 1;
+   */
+  intervals: FlowRunHistoryInterval[];
+};
+
+/**
+ * Describes the message orion.v1.GetFlowRunHistoryResponse.
+ * Use `create(GetFlowRunHistoryResponseSchema)` to create a new message.
+ */
+export declare const GetFlowRunHistoryResponseSchema: GenMessage<GetFlowRunHistoryResponse>;
+
+/**
+ * FlowRunHistoryInterval counts the runs created in [start_time, end_time).
+ *
+ * @generated from message orion.v1.FlowRunHistoryInterval
+ */
+export declare type FlowRunHistoryInterval = Message<"orion.v1.FlowRunHistoryInterval"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Non-zero counts only, in state type order.
+   *
+   * @generated from field: repeated orion.v1.StateTypeCount counts = 3;
+   */
+  counts: StateTypeCount[];
+};
+
+/**
+ * Describes the message orion.v1.FlowRunHistoryInterval.
+ * Use `create(FlowRunHistoryIntervalSchema)` to create a new message.
+ */
+export declare const FlowRunHistoryIntervalSchema: GenMessage<FlowRunHistoryInterval>;
+
+/**
+ * StateTypeCount is a number of runs in one state type.
+ *
+ * @generated from message orion.v1.StateTypeCount
+ */
+export declare type StateTypeCount = Message<"orion.v1.StateTypeCount"> & {
+  /**
+   * @generated from field: orion.v1.StateType state_type = 1;
+   */
+  stateType: StateType;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message orion.v1.StateTypeCount.
+ * Use `create(StateTypeCountSchema)` to create a new message.
+ */
+export declare const StateTypeCountSchema: GenMessage<StateTypeCount>;
+
+/**
  * FlowRunService manages flow runs and their states.
  *
  * @generated from service orion.v1.FlowRunService
@@ -473,7 +602,11 @@ export declare const FlowRunService: GenService<{
     output: typeof GetFlowRunResponseSchema;
   },
   /**
-   * ListFlowRuns lists runs, newest first, with filters.
+   * ListFlowRuns lists runs, newest first, with filters. With wait_index
+   * set it is a blocking query: it first waits until the store has changed
+   * since that index (at most 30 seconds, or until the call is cancelled),
+   * so a client that passes the previous response's index is told of
+   * changes at once without polling.
    * Errors: INVALID_ARGUMENT (bad filter, page token or size).
    *
    * @generated from rpc orion.v1.FlowRunService.ListFlowRuns
@@ -555,6 +688,22 @@ export declare const FlowRunService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchFlowRunRequestSchema;
     output: typeof WatchFlowRunResponseSchema;
+  },
+  /**
+   * GetFlowRunHistory counts runs by their current state type in
+   * consecutive intervals of [start_time, end_time), placing each run by its
+   * creation time (the order ListFlowRuns lists them in): the data of a
+   * runs-over-time chart. The last interval may be shorter. The cost is
+   * proportional to the runs created in the window.
+   * Errors: INVALID_ARGUMENT (missing or reversed window, interval not
+   * positive, more than 1,000 intervals).
+   *
+   * @generated from rpc orion.v1.FlowRunService.GetFlowRunHistory
+   */
+  getFlowRunHistory: {
+    methodKind: "unary";
+    input: typeof GetFlowRunHistoryRequestSchema;
+    output: typeof GetFlowRunHistoryResponseSchema;
   },
 }>;
 

@@ -38,6 +38,14 @@ export declare type ApiToken = Message<"orion.v1.ApiToken"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 4;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * For agent tokens: the only work queues an agent holding it may serve
+   * (and whose runs' logs it may write). Empty means any queue.
+   *
+   * @generated from field: repeated string work_queues = 5;
+   */
+  workQueues: string[];
 };
 
 /**
@@ -59,6 +67,13 @@ export declare type CreateTokenRequest = Message<"orion.v1.CreateTokenRequest"> 
    * @generated from field: orion.v1.TokenScope scope = 2;
    */
   scope: TokenScope;
+
+  /**
+   * Agent tokens only: restrict the token to these work queues.
+   *
+   * @generated from field: repeated string work_queues = 3;
+   */
+  workQueues: string[];
 };
 
 /**
@@ -202,7 +217,8 @@ export declare const TokenScopeSchema: GenEnum<TokenScope>;
 export declare const TokenService: GenService<{
   /**
    * CreateToken creates a token with one scope and returns its secret once.
-   * Errors: INVALID_ARGUMENT (bad name or scope), UNAUTHENTICATED,
+   * Errors: INVALID_ARGUMENT (bad name, scope or work queues; work queues
+   * on a token that is not an agent token), UNAUTHENTICATED,
    * PERMISSION_DENIED (needs the admin scope once auth is on).
    *
    * @generated from rpc orion.v1.TokenService.CreateToken

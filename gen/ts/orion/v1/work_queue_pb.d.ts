@@ -136,6 +136,14 @@ export declare type Agent = Message<"orion.v1.Agent"> & {
    * @generated from field: google.protobuf.Timestamp last_heartbeat_time = 11;
    */
   lastHeartbeatTime?: Timestamp | undefined;
+
+  /**
+   * The API token the agent registered with (its id, never the secret):
+   * with authentication on, only that token may act as this agent.
+   *
+   * @generated from field: string token_id = 12;
+   */
+  tokenId: string;
 };
 
 /**

@@ -303,6 +303,81 @@ export declare type ListAgentsResponse = Message<"orion.v1.ListAgentsResponse"> 
 export declare const ListAgentsResponseSchema: GenMessage<ListAgentsResponse>;
 
 /**
+ * @generated from message orion.v1.ListWorkQueueStatsRequest
+ */
+export declare type ListWorkQueueStatsRequest = Message<"orion.v1.ListWorkQueueStatsRequest"> & {
+};
+
+/**
+ * Describes the message orion.v1.ListWorkQueueStatsRequest.
+ * Use `create(ListWorkQueueStatsRequestSchema)` to create a new message.
+ */
+export declare const ListWorkQueueStatsRequestSchema: GenMessage<ListWorkQueueStatsRequest>;
+
+/**
+ * @generated from message orion.v1.ListWorkQueueStatsResponse
+ */
+export declare type ListWorkQueueStatsResponse = Message<"orion.v1.ListWorkQueueStatsResponse"> & {
+  /**
+   * One entry per work queue, sorted by name.
+   *
+   * @generated from field: repeated orion.v1.WorkQueueStats stats = 1;
+   */
+  stats: WorkQueueStats[];
+};
+
+/**
+ * Describes the message orion.v1.ListWorkQueueStatsResponse.
+ * Use `create(ListWorkQueueStatsResponseSchema)` to create a new message.
+ */
+export declare const ListWorkQueueStatsResponseSchema: GenMessage<ListWorkQueueStatsResponse>;
+
+/**
+ * WorkQueueStats are the run counts of one work queue.
+ *
+ * @generated from message orion.v1.WorkQueueStats
+ */
+export declare type WorkQueueStats = Message<"orion.v1.WorkQueueStats"> & {
+  /**
+   * @generated from field: string work_queue_id = 1;
+   */
+  workQueueId: string;
+
+  /**
+   * @generated from field: string work_queue_name = 2;
+   */
+  workQueueName: string;
+
+  /**
+   * SCHEDULED runs of the queue's deployments whose time has come: waiting
+   * for an agent (or held back by a pause or a limit).
+   *
+   * @generated from field: int32 pending_runs = 3;
+   */
+  pendingRuns: number;
+
+  /**
+   * Of the pending runs, those marked Late.
+   *
+   * @generated from field: int32 late_runs = 4;
+   */
+  lateRuns: number;
+
+  /**
+   * Runs in PENDING, RUNNING or CANCELLING.
+   *
+   * @generated from field: int32 runs_in_flight = 5;
+   */
+  runsInFlight: number;
+};
+
+/**
+ * Describes the message orion.v1.WorkQueueStats.
+ * Use `create(WorkQueueStatsSchema)` to create a new message.
+ */
+export declare const WorkQueueStatsSchema: GenMessage<WorkQueueStats>;
+
+/**
  * WorkQueueService manages work queues and lists agents.
  *
  * @generated from service orion.v1.WorkQueueService
@@ -395,6 +470,20 @@ export declare const WorkQueueService: GenService<{
     methodKind: "unary";
     input: typeof ListAgentsRequestSchema;
     output: typeof ListAgentsResponseSchema;
+  },
+  /**
+   * ListWorkQueueStats counts each work queue's runs that wait for an agent
+   * (SCHEDULED and due, late ones included) and that are in flight
+   * (PENDING, RUNNING, CANCELLING), sorted by queue name. The cost is
+   * proportional to the due and held runs, not to the history.
+   * Errors: none beyond transport errors.
+   *
+   * @generated from rpc orion.v1.WorkQueueService.ListWorkQueueStats
+   */
+  listWorkQueueStats: {
+    methodKind: "unary";
+    input: typeof ListWorkQueueStatsRequestSchema;
+    output: typeof ListWorkQueueStatsResponseSchema;
   },
 }>;
 

@@ -26,7 +26,7 @@ func checkIndexes(btx *bolt.Tx) error {
 		}
 		want[string(bucket)][string(key)] = val
 	}
-	for _, b := range [][]byte{bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
+	for _, b := range [][]byte{bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency, bucketScheduledByDep,
 		bucketFlowsByName, bucketDeploymentsByName, bucketWorkQueuesByName} {
 		want[string(b)] = map[string]string{}
 	}
@@ -37,6 +37,7 @@ func checkIndexes(btx *bolt.Tx) error {
 		add(bucketRunsByCreated, k.created, "")
 		add(bucketRunsByDeployment, k.deployment, "")
 		add(bucketRunsByIdempotency, k.idempotency, r.GetId())
+		add(bucketScheduledByDep, k.scheduled, "")
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,168 @@
+package validate
+
+import (
+	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/store"
+)
+
+// Deployment checks the size and shape of a deployment's fields. The
+// domain rules (flow kind, pushed source, schedule, parameter names) are
+// checked by the deployments package inside the write transaction.
+func Deployment(d *orionv1.Deployment) error {
+	if d == nil {
+		return store.Invalidf("deployment is required")
+	}
+	for _, check := range []error{
+		Name("deployment.name", d.GetName()),
+		Name("deployment.flow_name", d.GetFlowName()),
+		OptionalName("deployment.work_queue_name", d.GetWorkQueueName()),
+		Text("deployment.description", d.GetDescription(), MaxDescription),
+		Text("deployment.flow_location", d.GetFlowLocation(), MaxLocation),
+		Tags("deployment.tags", d.GetTags()),
+		Document("deployment.parameters", d.GetParameters()),
+		Document("deployment.parameter_schema", d.GetParameterSchema()),
+		Command("deployment.command", d.GetCommand()),
+		Infrastructure("deployment.infrastructure", d.GetInfrastructure()),
+	} {
+		if check != nil {
+			return check
+		}
+	}
+	return nil
+}
+
+// Infrastructure checks an infrastructure block's environment and config.
+func Infrastructure(field string, in *orionv1.Infrastructure) error {
+	if in == nil {
+		return nil
+	}
+	if err := Text(field+".type", in.GetType(), MaxNameLength); err != nil {
+		return err
+	}
+	if err := Env(field+".env", in.GetEnv()); err != nil {
+		return err
+	}
+	return Document(field+".config", in.GetConfig())
+}
+
+// State checks a proposed state's free-text parts.
+func State(field string, p *orionv1.StateProposal) error {
+	if p == nil {
+		return nil
+	}
+	if err := Text(field+".name", p.GetName(), MaxNameLength); err != nil {
+		return err
+	}
+	return Text(field+".message", p.GetMessage(), MaxStateMessage)
+}
+
+// CreateFlowRun checks a CreateFlowRun request.
+func CreateFlowRun(req *orionv1.CreateFlowRunRequest) error {
+	if req.GetFlowName() == "" && req.GetDeploymentId() == "" {
+		return store.Invalidf("flow_name is required (or deployment_id)")
+	}
+	if err := OptionalName("flow_name", req.GetFlowName()); err != nil {
+		return err
+	}
+	return newRun(req.GetName(), req.GetTags(), req.GetIdempotencyKey(), req.GetState(), req.GetInfrastructure(),
+		Document("parameters", req.GetParameters()))
+}
+
+// CreateDeploymentFlowRun checks a CreateDeploymentFlowRun request.
+func CreateDeploymentFlowRun(req *orionv1.CreateDeploymentFlowRunRequest) error {
+	if req.GetDeploymentId() == "" {
+		return store.Invalidf("deployment_id is required")
+	}
+	if req.Retries != nil && req.GetRetries() < 0 {
+		return store.Invalidf("retries must be >= 0")
+	}
+	if req.GetRetryDelay().AsDuration() < 0 {
+		return store.Invalidf("retry_delay must be >= 0")
+	}
+	return newRun(req.GetName(), req.GetTags(), req.GetIdempotencyKey(), req.GetState(), req.GetInfrastructure(),
+		Document("parameters", req.GetParameters()))
+}
+
+func newRun(name string, tags []string, key string, st *orionv1.StateProposal, infra *orionv1.Infrastructure, params error) error {
+	for _, check := range []error{
+		OptionalName("name", name),
+		params,
+		Tags("tags", tags),
+		Text("idempotency_key", key, MaxIdempotencyKey),
+		State("state", st),
+		Infrastructure("infrastructure", infra),
+	} {
+		if check != nil {
+			return check
+		}
+	}
+	return nil
+}
+
+// WorkQueue checks a work queue's fields.
+func WorkQueue(q *orionv1.WorkQueue) error {
+	if q == nil {
+		return store.Invalidf("work_queue is required")
+	}
+	if err := Name("work_queue.name", q.GetName()); err != nil {
+		return err
+	}
+	if err := Text("work_queue.description", q.GetDescription(), MaxDescription); err != nil {
+		return err
+	}
+	if q.ConcurrencyLimit != nil && q.GetConcurrencyLimit() < 0 {
+		return store.Invalidf("work_queue.concurrency_limit must be >= 0 (0 means nothing runs; leave it unset for no limit)")
+	}
+	return Tags("work_queue.tags", q.GetTags())
+}
+
+// Logs checks a batch of log lines.
+func Logs(logs []*orionv1.Log) error {
+	if len(logs) > MaxLogBatch {
+		return store.Invalidf("logs: %d entries in one request; send at most %d", len(logs), MaxLogBatch)
+	}
+	for i, l := range logs {
+		field := indexed("logs", i)
+		switch {
+		case l.GetFlowRunId() == "":
+			return store.Invalidf("%s.flow_run_id is required", field)
+		case len(l.GetFlowRunId()) > MaxNameLength:
+			return store.Invalidf("%s.flow_run_id is too long", field)
+		case len(l.GetMessage()) > MaxLogMessageSize:
+			return store.Invalidf("%s.message is %d bytes; lines are limited to %d bytes", field, len(l.GetMessage()), MaxLogMessageSize)
+		case len(l.GetName()) > MaxLogName:
+			return store.Invalidf("%s.name is %d characters long; logger names are limited to %d", field, len(l.GetName()), MaxLogName)
+		case l.GetTimestamp() == nil:
+			return store.Invalidf("%s.timestamp is required", field)
+		case !l.GetTimestamp().IsValid():
+			return store.Invalidf("%s.timestamp is out of range", field)
+		}
+	}
+	return nil
+}
+
+// RegisterAgent checks an agent's registration.
+func RegisterAgent(req *agentv1.RegisterAgentRequest) error {
+	if err := OptionalName("name", req.GetName()); err != nil {
+		return err
+	}
+	if err := Text("hostname", req.GetHostname(), 255); err != nil {
+		return err
+	}
+	if err := Text("version", req.GetVersion(), MaxNameLength); err != nil {
+		return err
+	}
+	if len(req.GetWorkQueues()) > MaxWorkQueues {
+		return store.Invalidf("work_queues has %d entries; an agent serves at most %d", len(req.GetWorkQueues()), MaxWorkQueues)
+	}
+	for i, q := range req.GetWorkQueues() {
+		if err := Name(indexed("work_queues", i), q); err != nil {
+			return err
+		}
+	}
+	if req.GetLimit() < 0 {
+		return store.Invalidf("limit must be >= 0 (0 means no limit)")
+	}
+	return Tags("infrastructure_types", req.GetInfrastructureTypes())
+}
