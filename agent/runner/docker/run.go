@@ -64,6 +64,13 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 		}
 		res = runner.ExitResult{ExitCode: -1, Err: fmt.Errorf("lost track of container %s: %s", p.data.Name, engineMessage(err))}
 		if cerrdefs.IsNotFound(err) {
+			// Maybe an earlier agent process collected and removed it in
+			// the meantime: then its record is the outcome.
+			if rec, ok := stamped.ReadExit(filepath.Join(p.data.Dir, StateDirName)); ok {
+				<-logsDone
+				p.result = rec
+				return
+			}
 			res.Err = fmt.Errorf("container %s was removed before it was collected", p.data.Name)
 		}
 	}

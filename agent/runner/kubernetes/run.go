@@ -260,7 +260,7 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 		}
 		return false
 	})
-	if err != nil || res == nil { // released
+	if err != nil || res == nil || p.ctx.Err() != nil { // released
 		p.cancel()
 		<-logsDone
 		p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
@@ -268,6 +268,15 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 	}
 	if !sent {
 		close(podName) // nothing to follow
+	}
+	if res.Err != nil {
+		// Gone, maybe because an earlier agent process collected it in the
+		// meantime: then its record is the outcome.
+		if rec, ok := stamped.ReadExit(filepath.Join(p.data.Dir, StateDirName)); ok {
+			<-logsDone
+			p.result = rec
+			return
+		}
 	}
 	// The log stream ends when the container terminated; bound the wait in
 	// case the API server keeps it open.
