@@ -37,8 +37,9 @@ $(NODE_STAMP): package-lock.json
 	touch $@
 
 .PHONY: deps
-deps: $(NODE_STAMP) ## Check the runtime tools the tests use (python3 for flows) and install the TypeScript SDK's packages
-	@command -v python3 >/dev/null || { echo "python3 is required (apt-get install -y python3)"; exit 1; }
+deps: ## Install what the tests use: Debian packages when missing (scripts/test-deps), the npm packages (committed lockfile)
+	scripts/test-deps
+	@$(MAKE) $(NODE_STAMP)
 	@python3 -c 'import sys; assert sys.version_info >= (3, 9), sys.version' || { echo "python3 >= 3.9 is required"; exit 1; }
 
 $(TOOLS_STAMP):
@@ -84,8 +85,9 @@ lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI valida
 	node scripts/validate-openapi.mjs gen/openapi/orion.swagger.json
 
 .PHONY: test
-test: deps check-generate lint ## Everything CI runs: generated code check, lint, all tests with -race, a short fuzz run
+test: deps check-generate lint ## Everything CI runs: installs what the tests need, checks generated code and lint, runs all tests with -race (a private Docker engine started for them) and a short fuzz run
 	mkdir -p $(TMP)
+	eval "$$(scripts/docker-test-engine env)"; \
 	$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee $(TMP)/test.log | scripts/test-summary
 	$(MAKE) fuzz-short
 

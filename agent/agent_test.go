@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
+	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/agent/runner/process"
 	"github.com/orion-run/orion/client"
 )
@@ -315,4 +317,35 @@ func TestAgent_ReconnectsAfterStreamBreak(t *testing.T) {
 	if s.agentID != "agent-1" {
 		t.Fatalf("stream opened for %q", s.agentID)
 	}
+}
+
+// probedRunner is a noop runner whose availability the test controls.
+type probedRunner struct {
+	runner.Noop
+	err error
+}
+
+func (p probedRunner) Available(context.Context) error { return p.err }
+
+// TestAgent_RegistersOnlyAvailableInfrastructure: runners that depend on an
+// engine or a cluster are offered to the server only when it answers.
+func TestAgent_RegistersOnlyAvailableInfrastructure(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Runners = runner.NewRegistry()
+		c.Runners.Register(runner.TypeSubprocess, runner.Noop{})
+		c.Runners.Register("docker", probedRunner{err: errors.New("the engine does not answer")})
+		c.Runners.Register("kubernetes", probedRunner{})
+	})
+	e.start()
+	e.stop()
+	for _, ev := range e.f.snapshot() {
+		if ev.kind == "register" {
+			got := strings.Join(ev.req.(*agentv1.RegisterAgentRequest).GetInfrastructureTypes(), ",")
+			if got != "kubernetes,subprocess" {
+				t.Fatalf("registered infrastructure types %q, want kubernetes,subprocess", got)
+			}
+			return
+		}
+	}
+	t.Fatal("the agent did not register")
 }

@@ -10,6 +10,7 @@ import (
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 
+	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/client"
 )
 
@@ -34,6 +35,8 @@ type session struct {
 	registered bool
 	heartbeat  time.Duration
 	lease      time.Duration
+	// probed records each infrastructure type's last availability.
+	probed map[string]bool
 }
 
 func newSession(a *Agent, resumeID string) *session {
@@ -57,7 +60,7 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 		Name:                cfg.Name,
 		Hostname:            hostname(),
 		WorkQueues:          cfg.WorkQueues,
-		InfrastructureTypes: cfg.Runners.Types(),
+		InfrastructureTypes: s.availableTypes(ctx),
 		Limit:               int32(cfg.Limit),
 		Version:             cfg.Version,
 	}
@@ -90,6 +93,46 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 	}
 	s.a.logger.Info("agent registered", "agent_id", s.id, "heartbeat_interval", s.heartbeat, "lease_duration", s.lease)
 	return s.id, nil
+}
+
+// probeTimeout bounds each runner's availability check at registration.
+const probeTimeout = 3 * time.Second
+
+// availableTypes lists the infrastructure types this agent can run now:
+// every registered runner, but those that depend on an engine or a cluster
+// (runner.Prober) only when it answers. The server offers an agent only
+// runs of the types it registered, so a docker run goes to an agent that
+// has Docker. Checked at every (re-)registration; changes are logged.
+func (s *session) availableTypes(ctx context.Context) []string {
+	var types []string
+	for _, typ := range s.a.cfg.Runners.Types() {
+		rn, err := s.a.cfg.Runners.Get(typ)
+		if err != nil {
+			continue
+		}
+		if p, ok := rn.(runner.Prober); ok {
+			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			err = p.Available(pctx)
+			cancel()
+		}
+		s.mu.Lock()
+		was, seen := s.probed[typ]
+		if s.probed == nil {
+			s.probed = map[string]bool{}
+		}
+		s.probed[typ] = err == nil
+		s.mu.Unlock()
+		switch {
+		case err == nil && seen && !was:
+			s.a.logger.Info("infrastructure available again", "infrastructure", typ)
+		case err != nil && (!seen || was):
+			s.a.logger.Info("infrastructure not available; its runs go to other agents", "infrastructure", typ, "reason", err.Error())
+		}
+		if err == nil {
+			types = append(types, typ)
+		}
+	}
+	return types
 }
 
 func (s *session) register(ctx context.Context, req *agentv1.RegisterAgentRequest) (*agentv1.RegisterAgentResponse, error) {

@@ -199,6 +199,14 @@ type Locator interface {
 	Locate(workdir string) (Handle, error)
 }
 
+// Prober is implemented by runners that depend on something outside the
+// agent (a container engine, a cluster). Available reports whether it can
+// be reached now; the agent offers to run only the types whose runner is
+// available, so their runs go to agents that can run them.
+type Prober interface {
+	Available(ctx context.Context) error
+}
+
 // Releaser is implemented by runners that keep bookkeeping per handle. The
 // agent calls Release once it is done with a handle; Wait and Stop on a
 // released handle return ErrUnknownHandle.

@@ -94,6 +94,12 @@ func (d *Dispatcher) Stream(ctx context.Context, agentID string, send func(*agen
 	for _, q := range agent.GetWorkQueues() {
 		s.queues[q] = true
 	}
+	if types := agent.GetInfrastructureTypes(); len(types) > 0 {
+		s.infra = map[string]bool{}
+		for _, t := range types {
+			s.infra[t] = true
+		}
+	}
 	d.mu.Lock()
 	if old := d.sessions[agentID]; old != nil {
 		close(old.done)

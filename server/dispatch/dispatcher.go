@@ -118,8 +118,11 @@ type offer struct {
 type session struct {
 	agentID string
 	queues  map[string]bool
-	out     chan *agentv1.StreamWorkResponse
-	done    chan struct{}
+	// infra holds the infrastructure types the agent can run; nil means any
+	// (an agent that did not say).
+	infra map[string]bool
+	out   chan *agentv1.StreamWorkResponse
+	done  chan struct{}
 }
 
 // New returns a dispatcher over st. Call Run to start its loop.

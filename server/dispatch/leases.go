@@ -40,6 +40,12 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 			resp.FlowRun = run
 			return nil
 		}
+		if types := agent.GetInfrastructureTypes(); len(types) > 0 && !slices.Contains(types, infraType(run)) {
+			resp.Result = &orionv1.OrchestrationResult{Status: orchestration.Abort, State: run.GetState(),
+				Reason: fmt.Sprintf("Run needs %s infrastructure, which this agent cannot run.", infraType(run))}
+			resp.FlowRun = run
+			return nil
+		}
 		// Paused queues, tag filters and concurrency limits are checked in
 		// this transaction, so no race can exceed a limit. Only a SCHEDULED
 		// run is checked: anything else is decided by the rules (and a

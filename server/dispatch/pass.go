@@ -6,6 +6,7 @@ import (
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/infra"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
 )
@@ -205,7 +206,7 @@ func (d *Dispatcher) offerAll(due []*orionv1.FlowRun, now time.Time) time.Time {
 			retry = earliest(retry, last.at.Add(d.cfg.ReofferInterval))
 			continue
 		}
-		s := d.pickSession(r.GetWorkQueueName(), d.offered[r.GetId()].agentID)
+		s := d.pickSession(r.GetWorkQueueName(), infraType(r), d.offered[r.GetId()].agentID)
 		if s == nil {
 			continue
 		}
@@ -227,14 +228,14 @@ func (d *Dispatcher) offerAll(due []*orionv1.FlowRun, now time.Time) time.Time {
 	return retry
 }
 
-// pickSession chooses an agent serving queue, preferring one other than the
-// agent the run was last offered to (so a stuck agent does not starve it).
-// The caller holds d.mu.
-func (d *Dispatcher) pickSession(queue, avoid string) *session {
+// pickSession chooses an agent serving queue that can run infrastructure
+// typ, preferring one other than the agent the run was last offered to (so
+// a stuck agent does not starve it). The caller holds d.mu.
+func (d *Dispatcher) pickSession(queue, typ, avoid string) *session {
 	var fallback, best *session
 	bestLoad := -1
 	for _, s := range d.sessions {
-		if !s.queues[queue] {
+		if !s.queues[queue] || (s.infra != nil && !s.infra[typ]) {
 			continue
 		}
 		if s.agentID == avoid {
@@ -249,4 +250,10 @@ func (d *Dispatcher) pickSession(queue, avoid string) *session {
 		return fallback
 	}
 	return best
+}
+
+// infraType is the infrastructure type a run needs, normalized
+// ("subprocess" when the run names none).
+func infraType(r *orionv1.FlowRun) string {
+	return infra.NormalizeType(r.GetInfrastructure().GetType())
 }

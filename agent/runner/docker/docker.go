@@ -95,6 +95,7 @@ var (
 	_ runner.Releaser   = (*Runner)(nil)
 	_ runner.Reattacher = (*Runner)(nil)
 	_ runner.Locator    = (*Runner)(nil)
+	_ runner.Prober     = (*Runner)(nil)
 )
 
 // New returns a Docker runner.
@@ -119,6 +120,18 @@ func (r *Runner) client() (*client.Client, error) {
 		}
 	})
 	return r.cli, r.cliErr
+}
+
+// Available implements runner.Prober: the engine answers a ping.
+func (r *Runner) Available(ctx context.Context) error {
+	cli, err := r.client()
+	if err != nil {
+		return err
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		return fmt.Errorf("docker: the engine does not answer: %v", err)
+	}
+	return nil
 }
 
 // Close closes the engine connection.

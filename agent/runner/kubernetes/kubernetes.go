@@ -91,6 +91,7 @@ var (
 	_ runner.Releaser   = (*Runner)(nil)
 	_ runner.Reattacher = (*Runner)(nil)
 	_ runner.Locator    = (*Runner)(nil)
+	_ runner.Prober     = (*Runner)(nil)
 )
 
 // New returns a Kubernetes runner.
@@ -123,6 +124,19 @@ func (r *Runner) clientset() (kubernetes.Interface, error) {
 		r.cs, r.csErr = kubernetes.NewForConfig(rc)
 	})
 	return r.cs, r.csErr
+}
+
+// Available implements runner.Prober: a cluster configuration loads and
+// its API server answers.
+func (r *Runner) Available(ctx context.Context) error {
+	cs, err := r.clientset()
+	if err != nil {
+		return err
+	}
+	if _, err := cs.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("kubernetes: the API server does not answer: %v", err)
+	}
+	return ctx.Err()
 }
 
 func (r *Runner) logs(cs kubernetes.Interface) LogStreamer {
