@@ -121,6 +121,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.owned {
 		defer a.client.Close()
 	}
+	if a.cfg.runnersDefaulted {
+		defer a.cfg.Runners.Close() //nolint:errcheck // connections being closed at exit
+	}
 	st, err := a.openState()
 	if err != nil {
 		return err

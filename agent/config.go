@@ -81,6 +81,9 @@ type Config struct {
 	// nameDefaulted is set when Name was chosen by withDefaults, which lets
 	// the agent pick another name when the default one is taken.
 	nameDefaulted bool
+	// runnersDefaulted is set when withDefaults made Runners, which the
+	// agent then closes when it stops.
+	runnersDefaulted bool
 }
 
 // DefaultRunners returns a registry with the built-in runners:
@@ -151,6 +154,7 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Runners == nil {
 		c.Runners = defaultRunners(c.Logger)
+		c.runnersDefaulted = true
 	}
 	if c.Env == nil {
 		c.Env = os.Environ()

@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 )
@@ -49,6 +51,20 @@ func (r *Registry) Types() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Close closes every runner that holds connections (io.Closer: an engine
+// client, say). Call it once the runners are no longer used.
+func (r *Registry) Close() error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var errs []error
+	for _, rn := range r.runners {
+		if c, ok := rn.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Normalize maps an empty type and "universal" (Prefect 2.0b1's default
