@@ -67,7 +67,7 @@ func (cl *cluster) startAgents(ctx context.Context, n int) error {
 		cl.agents = append(cl.agents, p)
 	}
 	for _, p := range cl.agents {
-		if err := p.waitReady(readyTimeout); err != nil {
+		if err := p.waitReady(ctx, readyTimeout); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,13 +78,15 @@ func startProc(name, bin string, args, env []string, logPath, ready string) (*pr
 }
 
 // waitReady waits until the ready line was printed, failing when the
-// process exits first or timeout passes.
-func (p *proc) waitReady(timeout time.Duration) error {
+// process exits first, timeout passes or ctx ends.
+func (p *proc) waitReady(ctx context.Context, timeout time.Duration) error {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case <-p.ready:
 		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	case <-p.exited:
 		return fmt.Errorf("%s exited before it was ready: %s", p.name, p.lastLine())
 	case <-t.C:
