@@ -79,6 +79,10 @@ func runList(ctx context.Context, e *env, r *Result) error {
 	}
 	defer c.Close()
 
+	// One unrecorded call opens the connection.
+	if _, err := c.FlowRuns.ListFlowRuns(ctx, &orionv1.ListFlowRunsRequest{PageSize: listPageSize}); err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
 	byFilter := map[string][]time.Duration{}
 	var all []time.Duration
 	for round := range listRounds {

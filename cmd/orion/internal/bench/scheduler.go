@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -35,7 +36,7 @@ func runScheduler(ctx context.Context, e *env, r *Result) error {
 	if err != nil {
 		return err
 	}
-	path := dir + "/orion.db"
+	path := filepath.Join(dir, "orion.db")
 	clock := &fakeClock{now: time.Date(2030, 1, 1, 0, 0, 30, 0, time.UTC)}
 	st, err := bolt.Open(path, bolt.Options{Clock: clock.Now, NoSync: true})
 	if err != nil {
