@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,24 @@ func TestResult_TableAndFailure(t *testing.T) {
 	r.Errors = map[string]string{"list": "store full"}
 	if err := r.Failed(); err == nil || !strings.Contains(err.Error(), "list: store full") {
 		t.Errorf("Failed() = %v", err)
+	}
+}
+
+func TestFinishedRun_StatesSpreadOverDeployments(t *testing.T) {
+	deps := make([]*orionv1.Deployment, listDeployments)
+	for i := range deps {
+		deps[i] = &orionv1.Deployment{Id: fmt.Sprint("d", i), FlowName: fmt.Sprint("flow-", i%listFlows)}
+	}
+	failed := map[string]int{}
+	for i := range 100_000 {
+		d := deps[i%listDeployments]
+		if r, _ := finishedRun(i, d, "f", time.Now()); r.GetState().GetType() == orionv1.StateType_STATE_TYPE_FAILED {
+			failed[d.GetId()]++
+		}
+	}
+	for _, d := range deps {
+		if n := failed[d.GetId()]; n != 100 {
+			t.Fatalf("deployment %s has %d FAILED runs of 1,000, want 100", d.GetId(), n)
+		}
 	}
 }

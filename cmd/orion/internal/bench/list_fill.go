@@ -98,11 +98,13 @@ func fillStore(ctx context.Context, path string, n int) ([]string, error) {
 }
 
 // finishedRun is run i of deployment d, created at created and finished
-// five seconds later: 85% COMPLETED, 10% FAILED, 3% CANCELLED, 2% CRASHED;
-// one in three tagged "nightly".
+// five seconds later: 85% COMPLETED, 10% FAILED, 3% CANCELLED, 2% CRASHED
+// in every deployment and flow; one in three tagged "nightly".
 func finishedRun(i int, d *orionv1.Deployment, flowID string, created time.Time) (*orionv1.FlowRun, *orionv1.State) {
 	typ, name := orionv1.StateType_STATE_TYPE_COMPLETED, "Completed"
-	switch pct := i % 100; {
+	// The state cycles with i/listDeployments, not i, so that it does not
+	// depend on the deployment (i % listDeployments).
+	switch pct := (i / listDeployments) % 100; {
 	case pct < 10:
 		typ, name = orionv1.StateType_STATE_TYPE_FAILED, "Failed"
 	case pct < 13:
