@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,8 +29,26 @@ const (
 // fillStore writes n finished runs straight into a new store at path
 // through server/store/bolt, in large transactions without fsync, the way
 // a server would have stored them: each run with its final state in the
-// history and every index entry. It returns the deployments' ids.
+// history and every index entry. The file is synced at the end, so that
+// the server started on it does not pay for flushing the fill (its first
+// commit would). It returns the deployments' ids.
 func fillStore(ctx context.Context, path string, n int) ([]string, error) {
+	ids, err := fill(ctx, path, n)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("sync the list store: %w", err)
+	}
+	return ids, nil
+}
+
+func fill(ctx context.Context, path string, n int) ([]string, error) {
 	st, err := bolt.Open(path, bolt.Options{NoSync: true})
 	if err != nil {
 		return nil, err
@@ -102,9 +121,10 @@ func fillStore(ctx context.Context, path string, n int) ([]string, error) {
 // in every deployment and flow; one in three tagged "nightly".
 func finishedRun(i int, d *orionv1.Deployment, flowID string, created time.Time) (*orionv1.FlowRun, *orionv1.State) {
 	typ, name := orionv1.StateType_STATE_TYPE_COMPLETED, "Completed"
-	// The state cycles with i/listDeployments, not i, so that it does not
-	// depend on the deployment (i % listDeployments).
-	switch pct := (i / listDeployments) % 100; {
+	// The state is drawn from a hash of i, so that it depends neither on
+	// the deployment (i % listDeployments) nor on the time (failures are
+	// not bunched together).
+	switch pct := (uint64(i) * 0x9E3779B97F4A7C15 >> 32) % 100; {
 	case pct < 10:
 		typ, name = orionv1.StateType_STATE_TYPE_FAILED, "Failed"
 	case pct < 13:
