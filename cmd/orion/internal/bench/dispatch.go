@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,6 +98,7 @@ create:
 	if err != nil {
 		return err
 	}
+	logSlowest(e, samples, interval)
 	r.DispatchLatencyMs = latencyOf(samples)
 	return nil
 }
@@ -138,5 +141,18 @@ func waitUntil(ctx context.Context, t time.Time) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// logSlowest logs, at debug level, when the five slowest runs fell due
+// (seconds into the phase), to tell a warm-up from a hiccup.
+func logSlowest(e *env, samples []time.Duration, interval time.Duration) {
+	idx := make([]int, len(samples))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(samples[b], samples[a]) })
+	for _, i := range idx[:min(5, len(idx))] {
+		e.log.Debug("slow dispatch", "due_after_s", (time.Duration(i) * interval).Seconds(), "latency_ms", ms(samples[i]))
 	}
 }
