@@ -37,7 +37,7 @@ Children are stopped and the temp folder removed on exit and on Ctrl-C. A phase
 that fails makes the command exit 1; slow figures never do.`,
 		Example: `  orion bench                                   # everything (several minutes: the 1M-run store takes a while)
   orion bench --only dispatch,api --duration 3s  # a quick look
-  orion bench --only throughput --runs 20000 -o json`,
+  orion bench --only throughput --runs 2000 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" {
