@@ -54,6 +54,10 @@ func BenchmarkGateway_GetFlowRun(b *testing.B) {
 	srv, c, id := benchServer(b)
 	url := srv.URL() + "/api/v1/flow_runs/" + id
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	// Close the client's connections before the server stops: a connection
+	// that never sent a byte (the transport dials spares) holds up the
+	// server's shutdown, as cmux waits for it to be matched.
+	b.Cleanup(hc.CloseIdleConnections)
 	get := func() error {
 		resp, err := hc.Get(url)
 		if err != nil {

@@ -90,7 +90,9 @@ func (e *env) start(name string, args []string, env []string, ready string) (*pr
 
 // stop stops one child.
 func (e *env) stop(p *proc) {
-	p.stop()
+	if p.stop() {
+		e.log.Warn("child did not stop on SIGTERM and was killed", "name", p.name, "timeout", stopTimeout.String())
+	}
 	e.mu.Lock()
 	delete(e.procs, p)
 	e.mu.Unlock()

@@ -105,19 +105,21 @@ func (p *proc) alive() bool {
 }
 
 // stop sends SIGTERM, then SIGKILL after stopTimeout, and waits for the
-// exit. It is idempotent.
-func (p *proc) stop() {
+// exit. It reports whether the process had to be killed. It is idempotent.
+func (p *proc) stop() (killed bool) {
 	if !p.alive() {
-		return
+		return false
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // may have exited meanwhile
 	t := time.NewTimer(stopTimeout)
 	defer t.Stop()
 	select {
 	case <-p.exited:
+		return false
 	case <-t.C:
 		p.cmd.Process.Kill() //nolint:errcheck
 		<-p.exited
+		return true
 	}
 }
 
