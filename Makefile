@@ -128,6 +128,21 @@ SOAK_CYCLES ?= 200
 soak: ## Random kill cycles (SOAK_CYCLES, default 200) with the history checker; prints the counts
 	ORION_SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -race -count=1 -v -timeout=120m -run 'TestSoak_RandomKills' ./cmd/orion 2>&1 | grep -E 'soak|^(---|===|ok|FAIL|PASS)'
 
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: build ## Full `orion bench` (real server and agents, every phase incl. the 1M-run list; several minutes); prints the table
+	$(BIN)/orion bench $(BENCH_FLAGS)
+
+.PHONY: bench-short
+bench-short: build ## A quick `orion bench` (dispatch, throughput, api, rss at small sizes; under a minute)
+	$(BIN)/orion bench --only dispatch,throughput,api,rss --runs 1000 --duration 3s $(BENCH_FLAGS)
+
+GO_BENCH      ?= .
+GO_BENCHTIME  ?= 1s
+.PHONY: bench-go
+bench-go: ## The Go benchmarks of the hot paths (store, rules, dispatch, gateway); GO_BENCH=regexp GO_BENCHTIME=5s
+	$(GO) test -run '^$$' -bench '$(GO_BENCH)' -benchtime $(GO_BENCHTIME) -benchmem ./server/store/bolt ./server/orchestration ./server/dispatch ./server
+
 .PHONY: test-short
 test-short: ## Unit tests only (skips the end-to-end tests)
 	$(GO) test -race -short ./...

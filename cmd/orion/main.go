@@ -19,7 +19,7 @@ func main() {
 	// subprocess runner; it never returns from here.
 	process.ShimMain()
 	root := cli.NewRootCommand(cli.Extensions{
-		Commands:        []*cobra.Command{serverCommand(), agentCommand(), sdkCommand()},
+		Commands:        []*cobra.Command{serverCommand(), agentCommand(), sdkCommand(), benchCommand()},
 		Execute:         executeLocally,
 		PreviewSchedule: scheduler.Dates,
 	})

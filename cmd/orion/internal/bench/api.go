@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// apiSeedRuns is how many runs the point reads pick from.
+const apiSeedRuns = 1000
+
+// runAPI measures point reads (GetFlowRun) over gRPC and over HTTP/JSON at
+// readConcurrency in flight, then CreateFlowRun over gRPC at
+// writeConcurrency in flight, each for Duration after a short warm-up, on
+// a server without agents. The runs are scheduled an hour ahead so neither
+// the dispatcher nor an agent has anything to do with them: the figures are
+// the API's and the store's.
+func runAPI(ctx context.Context, e *env, r *Result) error {
+	cl, err := e.newCluster(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	dep, err := cl.deployment(ctx, "api", "noop")
+	if err != nil {
+		return err
+	}
+	later := timestamppb.New(time.Now().Add(time.Hour))
+	params, _ := structpb.NewStruct(map[string]any{"name": "bench", "count": 3})
+	create := &orionv1.CreateFlowRunRequest{
+		DeploymentId: dep.GetId(), Parameters: params, Tags: []string{"api"},
+		State: &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_SCHEDULED, ScheduledTime: later},
+	}
+	ids := make([]string, apiSeedRuns)
+	err = parallel(ctx, writeConcurrency, apiSeedRuns, func(ctx context.Context, i int) error {
+		resp, err := cl.c.FlowRuns.CreateFlowRun(ctx, create)
+		ids[i] = resp.GetFlowRun().GetId()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("seed runs: %w", err)
+	}
+	warmup := min(time.Second, e.opts.Duration/10)
+
+	res, err := closedLoop(ctx, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
+		_, err := cl.c.FlowRuns.GetFlowRun(ctx, &orionv1.GetFlowRunRequest{Id: ids[seq%apiSeedRuns]})
+		if err != nil {
+			return fmt.Errorf("gRPC GetFlowRun: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.APIReadRPSGRPC, r.APIReadP99MsGRPC = ptr(res.rps()), ptr(p99(res.latencies))
+
+	hc := httpClient(readConcurrency)
+	res, err = closedLoop(ctx, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
+		return httpGet(ctx, hc, cl.url+"/api/v1/flow_runs/"+ids[seq%apiSeedRuns])
+	})
+	hc.CloseIdleConnections()
+	if err != nil {
+		return err
+	}
+	r.APIReadRPSHTTP, r.APIReadP99MsHTTP = ptr(res.rps()), ptr(p99(res.latencies))
+
+	res, err = closedLoop(ctx, writeConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, _ int64) error {
+		if _, err := cl.c.FlowRuns.CreateFlowRun(ctx, create); err != nil {
+			return fmt.Errorf("gRPC CreateFlowRun: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.APIWriteRPSGRPC, r.APIWriteP99MsGRPC = ptr(res.rps()), ptr(p99(res.latencies))
+	return nil
+}
+
+// httpGet fetches url and fails unless it answers 200; the body is read
+// (and decoding it is the client's business, so it is discarded).
+func httpGet(ctx context.Context, hc *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// p99 is the 99th percentile of samples in milliseconds.
+func p99(samples []time.Duration) float64 {
+	slices.Sort(samples)
+	return ms(quantile(samples, 0.99))
+}

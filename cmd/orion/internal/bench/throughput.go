@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+)
+
+// runThroughput measures sustained end-to-end throughput, first with the
+// agents' noop infrastructure (the control plane alone), then with real
+// subprocesses running `true`.
+func runThroughput(ctx context.Context, e *env, r *Result) error {
+	cl, err := e.newCluster(ctx, e.opts.Agents)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	rps, err := pushRuns(ctx, cl, "throughput-noop", "noop", e.opts.Runs)
+	if err != nil {
+		return fmt.Errorf("noop: %w", err)
+	}
+	r.RunsPerSecond = ptr(rps)
+	e.log.Info("noop throughput", "runs", e.opts.Runs, "runs_per_second", rps)
+	rps, err = pushRuns(ctx, cl, "throughput-subprocess", "subprocess", e.opts.subprocessRuns())
+	if err != nil {
+		return fmt.Errorf("subprocess: %w", err)
+	}
+	r.RunsPerSecondSubprocess = ptr(rps)
+	return nil
+}
+
+// pushRuns creates n runs of a new deployment, due at once, with
+// writeConcurrency creates in flight while the agents claim and run them,
+// waits until every run has ended, checks they all COMPLETED, and returns
+// n divided by the time from the first run's creation to the last run's
+// end, both read from the server's timestamps.
+func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (float64, error) {
+	dep, err := cl.deployment(ctx, name, infra)
+	if err != nil {
+		return 0, err
+	}
+	err = parallel(ctx, writeConcurrency, n, func(ctx context.Context, _ int) error {
+		_, err := cl.c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetId()})
+		if err != nil {
+			return fmt.Errorf("create run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := waitFinished(ctx, cl.c, dep.GetId(), finishTimeout(n)); err != nil {
+		return 0, err
+	}
+	runs, err := listRuns(ctx, cl.c, dep.GetId())
+	if err != nil {
+		return 0, err
+	}
+	if err := allCompleted(runs, n); err != nil {
+		return 0, err
+	}
+	first, last := span(runs)
+	if !last.After(first) {
+		return 0, errors.New("the runs' timestamps do not span any time")
+	}
+	return round2(float64(n) / last.Sub(first).Seconds()), nil
+}
+
+// span returns the earliest creation and the latest end of runs.
+func span(runs []*orionv1.FlowRun) (first, last time.Time) {
+	for _, r := range runs {
+		c, end := r.GetCreateTime().AsTime(), r.GetState().GetTimestamp().AsTime()
+		if first.IsZero() || c.Before(first) {
+			first = c
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	return first, last
+}
