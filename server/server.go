@@ -162,6 +162,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 
 	m := cmux.New(lis)
+	m.SetReadTimeout(s.cfg.FirstByteTimeout)
 	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	httpL := m.Match(cmux.Any())
 

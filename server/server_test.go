@@ -3,10 +3,13 @@ package server_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/orion-run/orion/client"
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
@@ -108,5 +111,33 @@ func TestMetricsEndpoint(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestServer_StopsWithASilentConnectionOpen: a client that connected but
+// never sent a byte neither blocks a graceful shutdown nor stays open.
+func TestServer_StopsWithASilentConnectionOpen(t *testing.T) {
+	srv, err := servertest.Start(servertest.Config(t.TempDir()), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A request on a later connection is answered only after the server
+	// accepted the earlier one (one accept loop, a FIFO backlog).
+	resp, err := http.Get(srv.URL() + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := srv.Stop(); err != nil {
+		t.Fatalf("stop with a silent connection open: %v", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the silent connection is still served")
 	}
 }

@@ -32,6 +32,10 @@ type Config struct {
 	LateAfter time.Duration
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// FirstByteTimeout bounds how long a new connection may stay silent
+	// before it is told apart as gRPC or HTTP; a silent one is dropped, so
+	// it can neither pile up nor hold up a shutdown.
+	FirstByteTimeout time.Duration
 	// Security. Auth is on when a token exists or RequireAuth is set; a
 	// server on a non-loopback address refuses to start without auth unless
 	// Insecure. TLSCert/TLSKey serve TLS; TLSClientCA verifies client
@@ -71,6 +75,7 @@ func Default() Config {
 		HeartbeatInterval: 5 * time.Second,
 		LateAfter:         15 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
+		FirstByteTimeout:  5 * time.Second,
 
 		SchedulerLoopInterval: 10 * time.Second,
 		SchedulerMinRuns:      3,

@@ -56,6 +56,7 @@ func Config(home string) config.Config {
 	cfg.LeaseDuration = 3 * time.Second
 	cfg.HeartbeatInterval = time.Second
 	cfg.ShutdownTimeout = 2 * time.Second
+	cfg.FirstByteTimeout = 500 * time.Millisecond
 	return cfg
 }
 
