@@ -13,7 +13,6 @@ import (
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/deployments"
-	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -185,18 +184,12 @@ func (d *Dispatcher) ListAgents(ctx context.Context) ([]*orionv1.Agent, error) {
 		if err != nil {
 			return err
 		}
-		inFlight := map[string]int32{}
-		for _, t := range []orionv1.StateType{orchestration.Pending, orchestration.Running, orchestration.Cancelling} {
-			err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
-				inFlight[r.GetAgentId()]++
-				return true
-			})
+		for _, a := range agents {
+			n, err := tx.HeldCount(store.HeldByAgent, a.GetId())
 			if err != nil {
 				return err
 			}
-		}
-		for _, a := range agents {
-			a.RunsInFlight = inFlight[a.GetId()]
+			a.RunsInFlight = int32(n)
 		}
 		return nil
 	})

@@ -13,31 +13,51 @@ import (
 // heldTypes are the state types of runs that occupy a concurrency slot.
 var heldTypes = []orionv1.StateType{orchestration.Pending, orchestration.Running, orchestration.Cancelling}
 
-// heldCounts is the number of runs occupying a slot, by work queue name and
-// by deployment id.
-type heldCounts struct {
+// slots reads, for one pass or one claim, how many slots each work queue
+// and deployment has taken: the store's held counters (no scan), plus the
+// offers this pass made, so one pass does not offer more runs than a limit
+// can take (the claim enforces the limit anyway).
+type slots struct {
+	tx           store.Tx
 	byQueue      map[string]int32
 	byDeployment map[string]int32
 }
 
-// countHeld counts the held runs (PENDING, RUNNING, CANCELLING) inside tx.
-// Held runs are few (bounded by what agents run at once), so a scan of the
-// by-state index is cheap and needs no extra index.
-func countHeld(tx store.Tx) (heldCounts, error) {
-	c := heldCounts{byQueue: map[string]int32{}, byDeployment: map[string]int32{}}
-	for _, t := range heldTypes {
-		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
-			c.byQueue[r.GetWorkQueueName()]++
-			if r.GetDeploymentId() != "" {
-				c.byDeployment[r.GetDeploymentId()]++
-			}
-			return true
-		})
-		if err != nil {
-			return c, err
-		}
+func newSlots(tx store.Tx) *slots {
+	return &slots{tx: tx, byQueue: map[string]int32{}, byDeployment: map[string]int32{}}
+}
+
+func (s *slots) get(m map[string]int32, by store.HeldBy, key string) (int32, error) {
+	if n, ok := m[key]; ok {
+		return n, nil
 	}
-	return c, nil
+	n, err := s.tx.HeldCount(by, key)
+	if err != nil {
+		return 0, err
+	}
+	m[key] = int32(n)
+	return int32(n), nil
+}
+
+func (s *slots) queue(name string) (int32, error) { return s.get(s.byQueue, store.HeldByQueue, name) }
+
+func (s *slots) deployment(id string) (int32, error) {
+	return s.get(s.byDeployment, store.HeldByDeployment, id)
+}
+
+// take counts run as holding a slot (an offer made).
+func (s *slots) take(run *orionv1.FlowRun) error {
+	if _, err := s.queue(run.GetWorkQueueName()); err != nil {
+		return err
+	}
+	s.byQueue[run.GetWorkQueueName()]++
+	if id := run.GetDeploymentId(); id != "" {
+		if _, err := s.deployment(id); err != nil {
+			return err
+		}
+		s.byDeployment[id]++
+	}
+	return nil
 }
 
 // admission is what limits the dispatch of one run: its work queue (nil
@@ -71,25 +91,37 @@ func loadAdmission(tx store.Tx, run *orionv1.FlowRun) (admission, error) {
 
 // refuse returns why run may not be dispatched now ("" when it may): its
 // queue is paused, the run lacks one of the queue's tags, or the queue's or
-// the deployment's concurrency limit is reached given counts.
-func (a admission) refuse(run *orionv1.FlowRun, counts heldCounts) string {
+// the deployment's concurrency limit is reached given the taken slots.
+func (a admission) refuse(run *orionv1.FlowRun, taken *slots) (string, error) {
 	if q := a.queue; q != nil {
 		if q.GetIsPaused() {
-			return fmt.Sprintf("Work queue '%s' is paused.", q.GetName())
+			return fmt.Sprintf("Work queue '%s' is paused.", q.GetName()), nil
 		}
 		for _, tag := range q.GetTags() {
 			if !slices.Contains(run.GetTags(), tag) {
-				return fmt.Sprintf("Work queue '%s' only takes runs tagged %q; this run lacks %q.", q.GetName(), q.GetTags(), tag)
+				return fmt.Sprintf("Work queue '%s' only takes runs tagged %q; this run lacks %q.", q.GetName(), q.GetTags(), tag), nil
 			}
 		}
-		if q.ConcurrencyLimit != nil && counts.byQueue[q.GetName()] >= q.GetConcurrencyLimit() {
-			return fmt.Sprintf("Work queue '%s' has reached its concurrency limit of %d.", q.GetName(), q.GetConcurrencyLimit())
+		if q.ConcurrencyLimit != nil {
+			n, err := taken.queue(q.GetName())
+			if err != nil {
+				return "", err
+			}
+			if n >= q.GetConcurrencyLimit() {
+				return fmt.Sprintf("Work queue '%s' has reached its concurrency limit of %d.", q.GetName(), q.GetConcurrencyLimit()), nil
+			}
 		}
 	}
-	if a.depLimit != nil && counts.byDeployment[run.GetDeploymentId()] >= *a.depLimit {
-		return fmt.Sprintf("Deployment '%s' has reached its concurrency limit of %d.", run.GetDeploymentName(), *a.depLimit)
+	if a.depLimit != nil {
+		n, err := taken.deployment(run.GetDeploymentId())
+		if err != nil {
+			return "", err
+		}
+		if n >= *a.depLimit {
+			return fmt.Sprintf("Deployment '%s' has reached its concurrency limit of %d.", run.GetDeploymentName(), *a.depLimit), nil
+		}
 	}
-	return ""
+	return "", nil
 }
 
 // admit checks, inside the claim's transaction, that run may be claimed now.
@@ -100,14 +132,7 @@ func admit(tx store.Tx, run *orionv1.FlowRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if a.queue == nil && a.depLimit == nil {
-		return "", nil
-	}
-	counts, err := countHeld(tx)
-	if err != nil {
-		return "", err
-	}
-	return a.refuse(run, counts), nil
+	return a.refuse(run, newSlots(tx))
 }
 
 // agentFull returns why agent may not claim another run ("" when it may):
@@ -116,19 +141,11 @@ func agentFull(tx store.Tx, agent *orionv1.Agent) (string, error) {
 	if agent.GetLimit() <= 0 {
 		return "", nil
 	}
-	var held int32
-	for _, t := range heldTypes {
-		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
-			if r.GetAgentId() == agent.GetId() {
-				held++
-			}
-			return true
-		})
-		if err != nil {
-			return "", err
-		}
+	held, err := tx.HeldCount(store.HeldByAgent, agent.GetId())
+	if err != nil {
+		return "", err
 	}
-	if held >= agent.GetLimit() {
+	if int32(held) >= agent.GetLimit() {
 		return fmt.Sprintf("Agent '%s' already holds %d runs, its limit.", agent.GetName(), held), nil
 	}
 	return "", nil

@@ -71,23 +71,11 @@ func (d *Dispatcher) pass(ctx context.Context) (time.Time, error) {
 // whose stream ended to the time its grace period ends.
 func (d *Dispatcher) read(tx store.Tx, now time.Time, lost map[string]time.Time) (plan, error) {
 	p := plan{cut: map[string]bool{}}
-	counts, err := countHeld(tx)
-	if err != nil {
-		return p, err
-	}
-	// Slots taken by offers in this pass, so one pass does not offer more
-	// runs than a limit can take (the claim enforces the limit anyway).
-	offered := heldCounts{byQueue: map[string]int32{}, byDeployment: map[string]int32{}}
-	for q, n := range counts.byQueue {
-		offered.byQueue[q] = n
-	}
-	for dep, n := range counts.byDeployment {
-		offered.byDeployment[dep] = n
-	}
+	taken := newSlots(tx)
 	admissions := map[string]admission{}
 	horizon := now.Add(24 * time.Hour)
 	var scanErr error
-	err = tx.RunsByState(orchestration.Scheduled, horizon, func(r *orionv1.FlowRun) bool {
+	err := tx.RunsByState(orchestration.Scheduled, horizon, func(r *orionv1.FlowRun) bool {
 		t := store.StateTimeKey(r)
 		if t.After(now) {
 			p.next = earliest(p.next, t)
@@ -111,11 +99,17 @@ func (d *Dispatcher) read(tx store.Tx, now time.Time, lost map[string]time.Time)
 			}
 			admissions[key] = a
 		}
-		if a.refuse(r, offered) != "" {
+		reason, err := a.refuse(r, taken)
+		if err != nil {
+			scanErr = err
+			return false
+		}
+		if reason != "" {
 			return true // stays SCHEDULED; a freed slot wakes the loop
 		}
-		offered.byQueue[r.GetWorkQueueName()]++
-		offered.byDeployment[r.GetDeploymentId()]++
+		if scanErr = taken.take(r); scanErr != nil {
+			return false
+		}
 		p.due = append(p.due, r)
 		return len(p.due) < maxOffersPerPass
 	})
@@ -125,28 +119,34 @@ func (d *Dispatcher) read(tx store.Tx, now time.Time, lost map[string]time.Time)
 	if err != nil {
 		return p, err
 	}
+	// Leases, from the by-state index alone (held runs are ordered by lease
+	// expiry there): the expired ones, then the next expiry.
 	for _, t := range heldTypes {
-		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
-			exp := r.GetLeaseExpireTime()
-			if exp == nil {
-				return true // a run without a lease (e.g. `deployment execute`) is not swept
-			}
-			if !exp.AsTime().After(now) {
-				p.expired = append(p.expired, r.GetId())
+		err := tx.RunIDsByState(t, store.NoLease.Add(-time.Nanosecond), func(id string, at time.Time) bool {
+			if !at.After(now) {
+				p.expired = append(p.expired, id)
 				return true
 			}
-			p.next = earliest(p.next, exp.AsTime())
-			if until, ok := lost[r.GetAgentId()]; ok {
-				if until.After(now) {
-					p.next = earliest(p.next, until)
-				} else {
-					p.cut[r.GetAgentId()] = true
-				}
-			}
-			return true
+			p.next = earliest(p.next, at)
+			return false
 		})
 		if err != nil {
 			return p, err
+		}
+	}
+	// Agents whose stream ended: once their grace is over, their leases are
+	// cut short, if they hold anything.
+	for agentID, until := range lost {
+		held, err := tx.HeldCount(store.HeldByAgent, agentID)
+		if err != nil {
+			return p, err
+		}
+		switch {
+		case held == 0:
+		case until.After(now):
+			p.next = earliest(p.next, until)
+		default:
+			p.cut[agentID] = true
 		}
 	}
 	return p, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/store"
 )
 
 // Short names for the state types.
@@ -43,13 +44,7 @@ func IsTerminal(t orionv1.StateType) bool {
 
 // IsHeld reports whether a run in a state of type t is owned by an agent
 // (it has, or is about to have, infrastructure).
-func IsHeld(t orionv1.StateType) bool {
-	switch t {
-	case Pending, Running, Cancelling:
-		return true
-	}
-	return false
-}
+func IsHeld(t orionv1.StateType) bool { return store.IsHeld(t) }
 
 // DefaultName returns the display name of a state type: "Scheduled",
 // "Running", ...

@@ -173,16 +173,12 @@ func QueueStats(tx store.Tx) ([]*orionv1.WorkQueueStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range []orionv1.StateType{orchestration.Pending, orchestration.Running, orchestration.Cancelling} {
-		err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
-			if s := byName[r.GetWorkQueueName()]; s != nil {
-				s.RunsInFlight++
-			}
-			return true
-		})
+	for name, s := range byName {
+		n, err := tx.HeldCount(store.HeldByQueue, name)
 		if err != nil {
 			return nil, err
 		}
+		s.RunsInFlight = int32(n)
 	}
 	slices.SortFunc(out, func(a, b *orionv1.WorkQueueStats) int { return cmp.Compare(a.GetWorkQueueName(), b.GetWorkQueueName()) })
 	return out, nil

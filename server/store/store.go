@@ -100,6 +100,16 @@ type Tx interface {
 	// their state time key (see StateTimeKey), while key <= before, until fn
 	// returns false.
 	RunsByState(t orionv1.StateType, before time.Time, fn func(*orionv1.FlowRun) bool) error
+	// RunIDsByState is RunsByState without decoding the runs: it visits the
+	// ids and state time keys of the index alone. fn must not write.
+	RunIDsByState(t orionv1.StateType, before time.Time, fn func(id string, at time.Time) bool) error
+	// RunCount is the number of runs whose current state has type t.
+	RunCount(t orionv1.StateType) (int, error)
+	// HeldCount is the number of held runs (IsHeld: PENDING, RUNNING,
+	// CANCELLING) of a work queue (by name), deployment or agent (by id).
+	// Both counts are kept in step by PutFlowRun and DeleteFlowRun, so
+	// reading one costs no scan.
+	HeldCount(by HeldBy, key string) (int, error)
 	// ScheduledRuns returns the SCHEDULED runs of a deployment whose next
 	// scheduled start is strictly after after, earliest first: at most limit
 	// of them, and how many there are in all. The cost is proportional to
@@ -188,9 +198,34 @@ func DeploymentCursor(d *orionv1.Deployment) string {
 	return d.GetFlowName() + "\x00" + d.GetName()
 }
 
+// NoLease is the state time key of a held run that has no lease.
+var NoLease = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// HeldBy says what a HeldCount counts by.
+type HeldBy int
+
+// The dimensions of HeldCount.
+const (
+	HeldByQueue HeldBy = iota + 1
+	HeldByDeployment
+	HeldByAgent
+)
+
+// IsHeld reports whether runs in state type t hold a slot of their work
+// queue, deployment and agent: PENDING, RUNNING and CANCELLING (claimed by
+// an agent and not finished).
+func IsHeld(t orionv1.StateType) bool {
+	switch t {
+	case orionv1.StateType_STATE_TYPE_PENDING, orionv1.StateType_STATE_TYPE_RUNNING, orionv1.StateType_STATE_TYPE_CANCELLING:
+		return true
+	}
+	return false
+}
+
 // StateTimeKey is the time a run is ordered by in the by-state index: the
 // next scheduled start for SCHEDULED runs, the lease expiry for runs held by
-// an agent (PENDING, RUNNING, CANCELLING), and the last update otherwise.
+// an agent (PENDING, RUNNING, CANCELLING; NoLease for a held run without
+// one), and the last update otherwise.
 func StateTimeKey(r *orionv1.FlowRun) time.Time {
 	switch r.GetState().GetType() {
 	case orionv1.StateType_STATE_TYPE_SCHEDULED:
@@ -201,6 +236,9 @@ func StateTimeKey(r *orionv1.FlowRun) time.Time {
 		if t := r.GetLeaseExpireTime(); t != nil {
 			return t.AsTime()
 		}
+		// A held run without a lease (run in the foreground, or a tracked
+		// Python call) never expires: it sorts after every leased one.
+		return NoLease
 	}
 	if t := r.GetUpdateTime(); t != nil {
 		return t.AsTime()

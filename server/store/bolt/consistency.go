@@ -31,7 +31,11 @@ func checkIndexes(btx *bolt.Tx) error {
 		want[string(b)] = map[string]string{}
 	}
 
+	counts := map[string]uint64{}
 	err := forEachRecord(btx, bucketRuns, func() *orionv1.FlowRun { return new(orionv1.FlowRun) }, func(r *orionv1.FlowRun) {
+		for _, ck := range countKeys(r) {
+			counts[string(ck)]++
+		}
 		k := keysOf(r)
 		add(bucketRunsByState, k.state, "")
 		add(bucketRunsByCreated, k.created, "")
@@ -73,6 +77,27 @@ func checkIndexes(btx *bolt.Tx) error {
 		for k := range got {
 			return fmt.Errorf("%s: stale entry %x", bucket, k)
 		}
+	}
+
+	got := map[string]uint64{}
+	if err := btx.Bucket(bucketRunCounts).ForEach(func(k, v []byte) error {
+		n, ok := getUint64(btx.Bucket(bucketRunCounts), k)
+		if !ok {
+			return fmt.Errorf("run_counts: malformed value for %q", k)
+		}
+		got[string(k)] = n
+		return nil
+	}); err != nil {
+		return err
+	}
+	for k, n := range counts {
+		if got[k] != n {
+			return fmt.Errorf("run_counts %q: %d, want %d", k, got[k], n)
+		}
+		delete(got, k)
+	}
+	for k, n := range got {
+		return fmt.Errorf("run_counts: stale counter %q = %d", k, n)
 	}
 
 	counters := btx.Bucket(bucketLogSeq)

@@ -110,6 +110,13 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 	if err := t.put(bucketRuns, []byte(r.GetId()), v); err != nil {
 		return err
 	}
+	var was *orionv1.FlowRun
+	if exists {
+		was = old
+	}
+	if err := t.recount(was, r); err != nil {
+		return err
+	}
 	if from, to := old.GetState().GetType(), r.GetState().GetType(); !exists || from != to || old.GetState().GetId() != r.GetState().GetId() {
 		t.changes = append(t.changes, StateChange{From: from, To: to})
 	}
@@ -160,6 +167,9 @@ func (t *tx) DeleteFlowRun(id string) error {
 		return err
 	}
 	if err := t.updateRunIndex(keysOf(r), runKeys{}, id); err != nil {
+		return err
+	}
+	if err := t.recount(r, nil); err != nil {
 		return err
 	}
 	for _, b := range [][]byte{bucketStates, bucketLogs, bucketTransitions} {

@@ -3,12 +3,14 @@ package bolt
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/orion-run/orion/server/store"
@@ -20,7 +22,9 @@ import (
 //	1: the first layout
 //	2: adds tokens (API tokens)
 //	3: adds idx_scheduled_by_deployment (built from flow_runs on upgrade)
-const SchemaVersion = 3
+//	4: adds run_counts; held runs without a lease sort last in
+//	   idx_runs_by_state (both built from flow_runs on upgrade)
+const SchemaVersion = 4
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -44,13 +48,14 @@ var (
 	bucketWorkQueuesByName  = []byte("idx_work_queues_by_name")
 	bucketAgents            = []byte("agents")
 	bucketTokens            = []byte("tokens")
+	bucketRunCounts         = []byte("run_counts")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
 		bucketDeployments, bucketDeploymentsByName,
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
 		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
-		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens,
+		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens, bucketRunCounts,
 	}
 )
 
@@ -117,6 +122,19 @@ var migrations = []func(btx *bolt.Tx) error{
 		}
 		return buildScheduledByDeployment(btx)
 	},
+	// 3 → 4: run counters, and the by-state index with the NoLease key
+	// for held runs without a lease, both computed from the runs afresh.
+	func(btx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRunCounts, bucketRunsByState} {
+			if err := btx.DeleteBucket(b); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := btx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return buildCounts(&tx{btx: btx})
+	},
 }
 
 // schemaVersion reads the stored schema version.
@@ -157,6 +175,15 @@ func timeKey(t time.Time) [8]byte {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], uint64(n)^(1<<63))
 	return k
+}
+
+// keyTime decodes a timeKey; the zero-time key decodes to the zero time.
+func keyTime(k []byte) time.Time {
+	n := int64(binary.BigEndian.Uint64(k) ^ (1 << 63))
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 // asTime converts ts, mapping nil to the zero time (AsTime would give 1970).

@@ -376,8 +376,8 @@ func must(t testing.TB, err error) {
 
 func second[T any](_ T, err error) error { return err }
 
-// TestOpen_UpgradesVersion1 opens a file in the first layout (no tokens
-// bucket, no idx_scheduled_by_deployment): it is upgraded in place through
+// TestOpen_UpgradesVersion1 opens a file in the first layout (no tokens,
+// no idx_scheduled_by_deployment, no run_counts): it is upgraded in place through
 // every migration, keeps its data, has the new index built from its runs,
 // and verifies clean.
 func TestOpen_UpgradesVersion1(t *testing.T) {
@@ -387,7 +387,7 @@ func TestOpen_UpgradesVersion1(t *testing.T) {
 	_, index := s.Changed()
 	// Make the file what a version-1 server wrote.
 	must(t, s.db.Update(func(btx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketTokens, bucketScheduledByDep} {
+		for _, b := range [][]byte{bucketTokens, bucketScheduledByDep, bucketRunCounts} {
 			if err := btx.DeleteBucket(b); err != nil {
 				return err
 			}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReturnedRecordsAreCopies", testReturnedRecordsAreCopies},
 		{"FlowRunCRUD", testFlowRunCRUD},
 		{"RunsByState", testRunsByState},
+		{"Counts", testCounts},
 		{"RunsByStateWritesDuringVisit", testRunsByStateWritesDuringVisit},
 		{"ListFlowRunsNewestFirst", testListFlowRunsNewestFirst},
 		{"ListFlowRunsFilters", testListFlowRunsFilters},
