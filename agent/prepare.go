@@ -72,6 +72,10 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 	if err != nil {
 		return nil, err
 	}
+	if typ == runner.TypeNoop {
+		// Nothing runs: no working directory, no files, no environment.
+		return &prepared{runner: rn, spec: runner.Spec{FlowRunID: run.GetId(), Epoch: j.epoch, FlowRunName: run.GetName(), Infra: cfg}}, nil
+	}
 	if err := os.RemoveAll(workdir); err != nil {
 		return nil, fmt.Errorf("clean working directory: %w", err)
 	}
@@ -119,11 +123,6 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 		DeploymentID: dep.GetId(), DeploymentName: dep.GetName(),
 		APIURL: apiURL, Infra: cfg,
 	}}
-	if typ == runner.TypeNoop {
-		p.spec.Env = env
-		return p, nil
-	}
-
 	switch kindOf(dep) {
 	case orionv1.FlowKind_FLOW_KIND_COMMAND:
 		if len(dep.GetCommand()) == 0 {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -152,6 +153,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.met.Handler())
 	mux.HandleFunc("GET /api/admin/backup", s.serveBackup)
+	if s.cfg.Pprof {
+		mux.Handle("/debug/pprof/", s.adminOnly(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", s.adminOnly(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/trace", s.adminOnly(http.HandlerFunc(pprof.Trace)))
+	}
 	mux.Handle("/", handler)
 	httpServer := &http.Server{Handler: requestid.Middleware(s.met.WrapHTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	lis := s.lis
@@ -238,6 +244,17 @@ func runsInState(st *bolt.Store) map[orionv1.StateType]int {
 		return nil
 	})
 	return counts
+}
+
+// adminOnly refuses requests without an admin token when auth is on.
+func (s *Server) adminOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code, msg := s.auth.RequireAdmin(r.Context(), r.Header.Get("Authorization")); code != 0 {
+			http.Error(w, msg, code)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // serveBackup streams a consistent copy of the store taken in one read

@@ -58,6 +58,9 @@ type Config struct {
 	// ResourceExhausted (HTTP 429) and are retried by agents. 0 means no
 	// limit.
 	LogLinesPerSecond float64
+	// Pprof serves Go's profiles at /debug/pprof/ (ORION_PPROF=1; admin
+	// scope when authentication is on).
+	Pprof bool
 }
 
 // Default returns the defaults: 127.0.0.1:4200, ~/.orion, info logs.
@@ -115,6 +118,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if getenv("ORION_LOG_FORMAT") == "json" {
 		c.LogJSON = true
+	}
+	if v := getenv("ORION_PPROF"); v == "1" || v == "true" {
+		c.Pprof = true
 	}
 	if v := getenv("ORION_LOG_LINES_PER_SECOND"); v != "" {
 		n, err := strconv.ParseFloat(v, 64)

@@ -122,12 +122,13 @@ func (e *env) stopAll() {
 }
 
 // environ is the children's environment: the bench's own without any
-// ORION_ setting but ORION_PYTHON (a user's ORION_API_KEY or ORION_DB_PATH
-// must not leak in), plus kv.
+// ORION_ setting but ORION_PYTHON and ORION_PPROF (to profile the server
+// under load; a user's ORION_API_KEY or ORION_DB_PATH must not leak in),
+// plus kv.
 func environ(kv ...string) []string {
 	var out []string
 	for _, v := range os.Environ() {
-		if !strings.HasPrefix(v, "ORION_") || strings.HasPrefix(v, "ORION_PYTHON=") {
+		if !strings.HasPrefix(v, "ORION_") || strings.HasPrefix(v, "ORION_PYTHON=") || strings.HasPrefix(v, "ORION_PPROF=") {
 			out = append(out, v)
 		}
 	}
