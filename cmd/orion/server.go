@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -66,6 +67,12 @@ func serverStartCommand() *cobra.Command {
 				if err := restoreStore(restore, cfg.DBPath, cmd.OutOrStdout()); err != nil {
 					return err
 				}
+			}
+			if os.Getenv("GOGC") == "" {
+				// The server's live heap is small and its garbage is short
+				// lived (decoded records, requests): collecting half as
+				// often saves CPU under load for little memory.
+				debug.SetGCPercent(200)
 			}
 			log := newLogger("orion", cfg.LogLevel, cfg.LogJSON, cmd.ErrOrStderr())
 			srv, err := server.New(cfg, log)

@@ -70,6 +70,7 @@ func (d *Dispatcher) Claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest
 		}
 		res, run, err := orchestration.Transition(tx, orchestration.Proposal{
 			RunID:        run.GetId(),
+			Run:          run,
 			State:        &orionv1.StateProposal{Type: orchestration.Pending},
 			TransitionID: req.GetTransitionId(),
 			OnWrite: func(r *orionv1.FlowRun, _ *orionv1.State) {
@@ -136,6 +137,7 @@ func (d *Dispatcher) Report(ctx context.Context, req *agentv1.ReportFlowRunState
 		now := tx.Now()
 		res, run, err := orchestration.Transition(tx, orchestration.Proposal{
 			RunID:        run.GetId(),
+			Run:          run,
 			State:        req.GetState(),
 			TransitionID: req.GetTransitionId(),
 			OnWrite: func(r *orionv1.FlowRun, s *orionv1.State) {

@@ -10,7 +10,10 @@ import (
 
 // Proposal is a request to move a run into a new state.
 type Proposal struct {
-	RunID        string
+	RunID string
+	// Run, when set, is the run as the caller just read it in this same
+	// transaction (it is not read again, and is updated in place).
+	Run          *orionv1.FlowRun
 	State        *orionv1.StateProposal
 	Force        bool
 	ManualRetry  bool
@@ -27,9 +30,12 @@ type Proposal struct {
 // malformed proposal (ErrInvalidProposal) or a missing run (store.ErrNotFound)
 // is an error; rule outcomes are in the result.
 func Transition(tx store.Tx, p Proposal) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
-	run, err := tx.FlowRun(p.RunID)
-	if err != nil {
-		return nil, nil, err
+	run := p.Run
+	if run == nil {
+		var err error
+		if run, err = tx.FlowRun(p.RunID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if p.TransitionID != "" {
 		prev, err := tx.Transition(p.RunID, p.TransitionID)

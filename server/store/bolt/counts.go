@@ -43,7 +43,11 @@ func countKeys(r *orionv1.FlowRun) [][]byte {
 
 // recount moves a run's contributions from old to cur (either may be nil).
 func (t *tx) recount(old, cur *orionv1.FlowRun) error {
-	was, now := countKeys(old), countKeys(cur)
+	return t.recountKeys(countKeys(old), countKeys(cur))
+}
+
+// recountKeys moves contributions from the counters was to now.
+func (t *tx) recountKeys(was, now [][]byte) error {
 	for _, k := range was {
 		if !containsKey(now, k) {
 			if err := t.addCount(k, -1); err != nil {

@@ -57,7 +57,23 @@ func (t *tx) FlowRun(id string) (*orionv1.FlowRun, error) {
 	if !ok {
 		return nil, notFound("flow run", id)
 	}
+	if t.btx.Writable() {
+		// A run read in a write transaction is nearly always written back.
+		t.rememberRun(id, r)
+	}
 	return r, nil
+}
+
+// rememberRun records the keys of run id as stored now (r; nil forgets).
+func (t *tx) rememberRun(id string, r *orionv1.FlowRun) {
+	if t.stored == nil {
+		t.stored = map[string]storedRun{}
+	}
+	if r == nil {
+		delete(t.stored, id)
+		return
+	}
+	t.stored[id] = storedOf(r)
 }
 
 // PutFlowRun implements store.Tx. All checks happen before the first write,
@@ -95,31 +111,34 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 		r.ModifyIndex = prev
 		return err
 	}
-	old := new(orionv1.FlowRun)
-	exists, err := t.get(bucketRuns, r.GetId(), old)
-	if err != nil {
-		return err
+	prevStored, known := t.stored[r.GetId()]
+	if !known {
+		old := new(orionv1.FlowRun)
+		exists, err := t.get(bucketRuns, r.GetId(), old)
+		if err != nil {
+			return err
+		}
+		if exists {
+			prevStored = storedOf(old)
+		}
 	}
-	var oldKeys runKeys
-	if exists {
-		oldKeys = keysOf(old)
-	}
-	if err := t.updateRunIndex(oldKeys, keys, r.GetId()); err != nil {
+	if err := t.updateRunIndex(prevStored.keys, keys, r.GetId()); err != nil {
 		return err
 	}
 	if err := t.put(bucketRuns, []byte(r.GetId()), v); err != nil {
 		return err
 	}
-	var was *orionv1.FlowRun
-	if exists {
-		was = old
-	}
-	if err := t.recount(was, r); err != nil {
+	now := storedOf(r)
+	if err := t.recountKeys(prevStored.counts, now.counts); err != nil {
 		return err
 	}
-	if from, to := old.GetState().GetType(), r.GetState().GetType(); !exists || from != to || old.GetState().GetId() != r.GetState().GetId() {
-		t.changes = append(t.changes, StateChange{From: from, To: to})
+	if !prevStored.exists || prevStored.stateType != now.stateType || prevStored.stateID != now.stateID {
+		t.changes = append(t.changes, StateChange{From: prevStored.stateType, To: now.stateType})
 	}
+	if t.stored == nil {
+		t.stored = map[string]storedRun{}
+	}
+	t.stored[r.GetId()] = now
 	return nil
 }
 
@@ -169,9 +188,10 @@ func (t *tx) DeleteFlowRun(id string) error {
 	if err := t.updateRunIndex(keysOf(r), runKeys{}, id); err != nil {
 		return err
 	}
-	if err := t.recount(r, nil); err != nil {
+	if err := t.recountKeys(countKeys(r), nil); err != nil {
 		return err
 	}
+	t.rememberRun(id, nil)
 	for _, b := range [][]byte{bucketStates, bucketLogs, bucketTransitions} {
 		if err := t.deletePrefix(b, prefix(id)); err != nil {
 			return fmt.Errorf("delete flow run %q %s: %w", id, b, err)

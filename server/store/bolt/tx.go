@@ -9,6 +9,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/proto"
 
+	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/store"
 )
 
@@ -31,6 +32,24 @@ type tx struct {
 	// writes of one that fails without touching the others.
 	logUndo bool
 	undo    []undoEntry
+	// stored holds, in a write transaction, the index and counter keys of
+	// each run as it is stored now (recorded when the run is read or
+	// written), so PutFlowRun need not decode the stored run again to move
+	// its index entries.
+	stored map[string]storedRun
+}
+
+// storedRun is what PutFlowRun needs of a run's stored version.
+type storedRun struct {
+	exists    bool
+	keys      runKeys
+	counts    [][]byte
+	stateType orionv1.StateType
+	stateID   string
+}
+
+func storedOf(r *orionv1.FlowRun) storedRun {
+	return storedRun{exists: true, keys: keysOf(r), counts: countKeys(r), stateType: r.GetState().GetType(), stateID: r.GetState().GetId()}
 }
 
 // undoEntry is how to reverse one write: the key's value before it (nil
@@ -123,7 +142,7 @@ func (t *tx) rollback() error {
 			return fmt.Errorf("roll back a failed request: %w", err)
 		}
 	}
-	t.undo, t.changes = nil, nil
+	t.undo, t.changes, t.stored = nil, nil, nil
 	return nil
 }
 
