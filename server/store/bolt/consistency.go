@@ -27,6 +27,7 @@ func checkIndexes(btx *bolt.Tx) error {
 		want[string(bucket)][string(key)] = val
 	}
 	for _, b := range [][]byte{bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency, bucketScheduledByDep,
+		bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew,
 		bucketFlowsByName, bucketDeploymentsByName, bucketWorkQueuesByName} {
 		want[string(b)] = map[string]string{}
 	}
@@ -42,6 +43,9 @@ func checkIndexes(btx *bolt.Tx) error {
 		add(bucketRunsByDeployment, k.deployment, "")
 		add(bucketRunsByIdempotency, k.idempotency, r.GetId())
 		add(bucketScheduledByDep, k.scheduled, "")
+		add(bucketRunsByFlow, k.flow, "")
+		add(bucketRunsByQueue, k.queue, "")
+		add(bucketRunsByStateNew, k.stateNew, "")
 	})
 	if err != nil {
 		return err

@@ -134,17 +134,23 @@ func (t *tx) RunIDsByState(st orionv1.StateType, before time.Time, fn func(id st
 	return nil
 }
 
-// buildCounts computes run_counts and idx_runs_by_state from the runs
-// (schema upgrade; both buckets start empty).
+// buildCounts computes run_counts, idx_runs_by_state and the list
+// indexes from the runs (schema upgrade; those buckets start empty).
 func buildCounts(t *tx) error {
-	states := t.bucket(bucketRunsByState)
 	return t.bucket(bucketRuns).ForEach(func(id, v []byte) error {
 		r := new(orionv1.FlowRun)
 		if err := proto.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("decode flow run %q: %w", id, err)
 		}
-		if err := states.Put(stateKey(r), []byte{}); err != nil {
-			return err
+		k := keysOf(r)
+		for _, e := range []struct{ bucket, key []byte }{
+			{bucketRunsByState, k.state}, {bucketRunsByFlow, k.flow}, {bucketRunsByQueue, k.queue}, {bucketRunsByStateNew, k.stateNew},
+		} {
+			if e.key != nil {
+				if err := t.bucket(e.bucket).Put(e.key, []byte{}); err != nil {
+					return err
+				}
+			}
 		}
 		return t.recount(nil, r)
 	})

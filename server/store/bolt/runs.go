@@ -17,6 +17,9 @@ type runKeys struct {
 	deployment  []byte // <deployment_id> 0x00 <created>
 	idempotency []byte // <flow_id> 0x00 <idempotency_key>
 	scheduled   []byte // <deployment_id> 0x00 <time(next_scheduled_start_time)> <run_id>, SCHEDULED runs only
+	flow        []byte // <flow_name> 0x00 <created>
+	queue       []byte // <work_queue_name> 0x00 <created>, runs of a queue only
+	stateNew    []byte // <state_type:1> <created>
 }
 
 // createdKey is a run's key in idx_runs_by_created, and the suffix of its
@@ -40,6 +43,11 @@ func keysOf(r *orionv1.FlowRun) runKeys {
 	if r.GetIdempotencyKey() != "" {
 		k.idempotency = join(prefix(r.GetFlowId()), []byte(r.GetIdempotencyKey()))
 	}
+	k.flow = join(prefix(r.GetFlowName()), k.created)
+	if q := r.GetWorkQueueName(); q != "" {
+		k.queue = join(prefix(q), k.created)
+	}
+	k.stateNew = join([]byte{byte(r.GetState().GetType())}, k.created)
 	if r.GetDeploymentId() != "" && r.GetState().GetType() == orionv1.StateType_STATE_TYPE_SCHEDULED {
 		tk := timeKey(asTime(r.GetNextScheduledStartTime()))
 		k.scheduled = join(prefix(r.GetDeploymentId()), tk[:], []byte(r.GetId()))
@@ -89,6 +97,12 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 		return err
 	}
 	if err := validKeyPart("flow run", "flow id", r.GetFlowId()); err != nil {
+		return err
+	}
+	if err := validKeyPart("flow run", "flow name", r.GetFlowName()); err != nil {
+		return err
+	}
+	if err := validKeyPart("flow run", "work queue name", r.GetWorkQueueName()); err != nil {
 		return err
 	}
 	if len(r.GetIdempotencyKey()) > maxKeyPart {
@@ -154,6 +168,9 @@ func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 		{bucketRunsByDeployment, old.deployment, cur.deployment, nil},
 		{bucketRunsByIdempotency, old.idempotency, cur.idempotency, []byte(id)},
 		{bucketScheduledByDep, old.scheduled, cur.scheduled, nil},
+		{bucketRunsByFlow, old.flow, cur.flow, nil},
+		{bucketRunsByQueue, old.queue, cur.queue, nil},
+		{bucketRunsByStateNew, old.stateNew, cur.stateNew, nil},
 	} {
 		if bytes.Equal(e.old, e.cur) {
 			continue

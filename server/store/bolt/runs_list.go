@@ -15,12 +15,16 @@ import (
 	"github.com/orion-run/orion/server/store"
 )
 
-// ListFlowRuns implements store.Tx. It walks idx_runs_by_created (or, with
-// DeploymentID, that deployment's range of idx_runs_by_deployment) backwards
-// and decodes each candidate once to apply the other predicates. The cursor
-// is the hex of the last returned run's created key, so it is valid for
-// both indexes; next is set only when Limit was reached and the index has
-// more candidates (the next page may still be empty).
+// ListFlowRuns implements store.Tx. It walks, newest first, the index that
+// narrows the filter most — that deployment's range of
+// idx_runs_by_deployment, else that flow's of idx_runs_by_flow, else that
+// queue's of idx_runs_by_queue, else the ranges of the wanted state types
+// in idx_runs_by_state_created (merged), else idx_runs_by_created — and
+// decodes each candidate once to apply the other predicates. Every one of
+// these keys ends with the run's created key, so the cursor (the hex of the
+// last returned run's created key) is valid for all of them; next is set
+// only when Limit was reached and the index has more candidates (the next
+// page may still be empty).
 func (t *tx) ListFlowRuns(f store.FlowRunFilter) ([]*orionv1.FlowRun, string, error) {
 	var after []byte
 	if f.After != "" {
@@ -30,45 +34,114 @@ func (t *tx) ListFlowRuns(f store.FlowRunFilter) ([]*orionv1.FlowRun, string, er
 			return nil, "", fmt.Errorf("flow run cursor %q: %w", f.After, store.ErrInvalid)
 		}
 	}
-	bucket, pfx := bucketRunsByCreated, []byte(nil)
-	if f.DeploymentID != "" {
-		bucket, pfx = bucketRunsByDeployment, prefix(f.DeploymentID)
-	}
-	var upper []byte // exclusive upper bound of the walk
+	var sources []*listSource
 	switch {
-	case after != nil:
-		upper = join(pfx, after)
-	case pfx != nil:
-		upper = join(pfx[:len(pfx)-1], []byte{1}) // <deployment_id> 0x01
+	case f.DeploymentID != "":
+		sources = []*listSource{t.newSource(bucketRunsByDeployment, prefix(f.DeploymentID), after)}
+	case f.FlowName != "":
+		sources = []*listSource{t.newSource(bucketRunsByFlow, prefix(f.FlowName), after)}
+	case f.WorkQueueName != "":
+		sources = []*listSource{t.newSource(bucketRunsByQueue, prefix(f.WorkQueueName), after)}
+	case len(f.StateTypes) > 0:
+		seen := map[orionv1.StateType]bool{}
+		for _, st := range f.StateTypes {
+			if st < 0 || st > 254 || seen[st] {
+				continue
+			}
+			seen[st] = true
+			sources = append(sources, t.newSource(bucketRunsByStateNew, []byte{byte(st)}, after))
+		}
+	default:
+		sources = []*listSource{t.newSource(bucketRunsByCreated, nil, after)}
 	}
 
 	runs := t.bucket(bucketRuns)
-	c := t.bucket(bucket).Cursor()
 	var (
 		out  []*orionv1.FlowRun
 		last []byte
 	)
-	for k := seekBefore(c, upper); k != nil && bytes.HasPrefix(k, pfx); k, _ = c.Prev() {
+	for {
+		src := newest(sources)
+		if src == nil {
+			return out, "", nil
+		}
 		if f.Limit > 0 && len(out) == f.Limit {
 			return out, hex.EncodeToString(last), nil
 		}
-		created := k[len(pfx):]
+		created := src.created()
 		id := created[8:]
 		v := runs.Get(id)
 		if v == nil {
-			return nil, "", fmt.Errorf("%s entry %x: flow run %q missing", bucket, k, id)
+			return nil, "", fmt.Errorf("%s entry %x: flow run %q missing", src.bucket, src.key, id)
 		}
 		r := new(orionv1.FlowRun)
 		if err := proto.Unmarshal(v, r); err != nil {
 			return nil, "", fmt.Errorf("decode flow run %q: %w", id, err)
 		}
-		if !matchRun(r, &f) {
-			continue
+		if matchRun(r, &f) {
+			out = append(out, r)
+			last = bytes.Clone(created)
 		}
-		out = append(out, r)
-		last = created
+		src.prev()
 	}
-	return out, "", nil
+}
+
+// listSource walks one index range backwards (newest first).
+type listSource struct {
+	bucket []byte
+	pfx    []byte
+	c      *bolt.Cursor
+	key    []byte // current key, nil when exhausted
+}
+
+// newSource positions a walk of bucket's pfx range just below pfx+after
+// (the whole range when after is nil).
+func (t *tx) newSource(bucket, pfx, after []byte) *listSource {
+	var upper []byte // exclusive upper bound of the walk
+	switch {
+	case after != nil:
+		upper = join(pfx, after)
+	case pfx != nil:
+		upper = prefixEnd(pfx)
+	}
+	s := &listSource{bucket: bucket, pfx: pfx, c: t.bucket(bucket).Cursor()}
+	s.key = seekBefore(s.c, upper)
+	s.check()
+	return s
+}
+
+func (s *listSource) check() {
+	if s.key != nil && (!bytes.HasPrefix(s.key, s.pfx) || len(s.key) < len(s.pfx)+9) {
+		s.key = nil
+	}
+}
+
+func (s *listSource) prev() {
+	s.key, _ = s.c.Prev()
+	s.check()
+}
+
+// created is the created key (time, id) at the end of the current key.
+func (s *listSource) created() []byte { return s.key[len(s.pfx):] }
+
+// newest returns the source whose current run is the newest (nil when all
+// are exhausted): a merge of the ranges in created order.
+func newest(sources []*listSource) *listSource {
+	var best *listSource
+	for _, s := range sources {
+		if s.key != nil && (best == nil || bytes.Compare(s.created(), best.created()) > 0) {
+			best = s
+		}
+	}
+	return best
+}
+
+// prefixEnd is the smallest key after every key with prefix p (p's last
+// byte is a separator or a state type, never 0xff).
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	end[len(end)-1]++
+	return end
 }
 
 // seekBefore positions c on the last key strictly below upper (the last

@@ -22,8 +22,10 @@ import (
 //	1: the first layout
 //	2: adds tokens (API tokens)
 //	3: adds idx_scheduled_by_deployment (built from flow_runs on upgrade)
-//	4: adds run_counts; held runs without a lease sort last in
-//	   idx_runs_by_state (both built from flow_runs on upgrade)
+//	4: adds run_counts and the list indexes idx_runs_by_flow,
+//	   idx_runs_by_queue and idx_runs_by_state_created; held runs without a
+//	   lease sort last in idx_runs_by_state (all built from flow_runs on
+//	   upgrade)
 const SchemaVersion = 4
 
 // Bucket names; the layout is documented at the top of store.go.
@@ -49,6 +51,9 @@ var (
 	bucketAgents            = []byte("agents")
 	bucketTokens            = []byte("tokens")
 	bucketRunCounts         = []byte("run_counts")
+	bucketRunsByFlow        = []byte("idx_runs_by_flow")
+	bucketRunsByQueue       = []byte("idx_runs_by_queue")
+	bucketRunsByStateNew    = []byte("idx_runs_by_state_created")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketFlows, bucketFlowsByName, bucketFlowSources,
@@ -56,6 +61,7 @@ var (
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
 		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
 		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens, bucketRunCounts,
+		bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew,
 	}
 )
 
@@ -125,7 +131,7 @@ var migrations = []func(btx *bolt.Tx) error{
 	// 3 → 4: run counters, and the by-state index with the NoLease key
 	// for held runs without a lease, both computed from the runs afresh.
 	func(btx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRunCounts, bucketRunsByState} {
+		for _, b := range [][]byte{bucketRunCounts, bucketRunsByState, bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew} {
 			if err := btx.DeleteBucket(b); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}

@@ -243,12 +243,19 @@ func testListFlowRunsPagination(t *testing.T, s store.Store) {
 		if i%2 == 0 {
 			r.DeploymentId = "d1"
 		}
+		if i%5 == 0 {
+			setState(r, running, time.Duration(i)*time.Second)
+		}
 		all = append(all, r)
 	}
 	putRuns(t, s, all...)
 	full, _ := listIDs(t, s, store.FlowRunFilter{})
 	if len(full) != len(all) {
 		t.Fatalf("listed %d runs, want %d", len(full), len(all))
+	}
+	fullRunning, _ := listIDs(t, s, store.FlowRunFilter{StateTypes: []orionv1.StateType{running}})
+	if len(fullRunning) != 5 {
+		t.Fatalf("listed %d running runs, want 5", len(fullRunning))
 	}
 	fullD1, _ := listIDs(t, s, store.FlowRunFilter{DeploymentID: "d1"})
 	if len(fullD1) != 13 {
@@ -263,6 +270,9 @@ func testListFlowRunsPagination(t *testing.T, s store.Store) {
 		{"all", store.FlowRunFilter{}, full},
 		{"deployment", store.FlowRunFilter{DeploymentID: "d1"}, fullD1},
 		{"flow name", store.FlowRunFilter{FlowName: "etl"}, full},
+		// Two state ranges merged in creation order.
+		{"states", store.FlowRunFilter{StateTypes: []orionv1.StateType{scheduled, running}}, full},
+		{"one state", store.FlowRunFilter{StateTypes: []orionv1.StateType{running}}, fullRunning},
 	} {
 		for _, limit := range []int{1, 3, 7, 13, 25, 100} {
 			t.Run(fmt.Sprintf("%s/limit=%d", base.name, limit), func(t *testing.T) {
