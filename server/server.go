@@ -180,7 +180,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	sched := scheduler.New(s.store, scheduler.Config{
 		Limits: scheduler.Limits{
 			MinRuns: s.cfg.SchedulerMinRuns, MaxRuns: s.cfg.SchedulerMaxRuns,
-			MinTime: s.cfg.SchedulerMinTime, MaxTime: s.cfg.SchedulerMaxTime,
+			MinTime: s.cfg.SchedulerMinTime, MaxTime: s.cfg.SchedulerMaxTime, Spread: s.cfg.SchedulerSpread,
 		},
 		LoopInterval: s.cfg.SchedulerLoopInterval,
 		Logger:       s.log,

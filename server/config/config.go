@@ -53,6 +53,9 @@ type Config struct {
 	SchedulerMaxRuns      int
 	SchedulerMinTime      time.Duration
 	SchedulerMaxTime      time.Duration
+	// SchedulerSpread staggers top-ups of schedules that fire together
+	// (scheduler.Limits.Spread, 1m).
+	SchedulerSpread time.Duration
 	// LogLinesPerSecond bounds how fast one flow run may write log lines
 	// (bursts of ten seconds' worth); requests beyond it get
 	// ResourceExhausted (HTTP 429) and are retried by agents. 0 means no
@@ -85,6 +88,7 @@ func Default() Config {
 		SchedulerMaxRuns:      100,
 		SchedulerMinTime:      time.Hour,
 		SchedulerMaxTime:      100 * 24 * time.Hour,
+		SchedulerSpread:       time.Minute,
 		LogLinesPerSecond:     2000,
 	}
 }
@@ -93,6 +97,7 @@ func Default() Config {
 // ORION_DB_PATH, ORION_LOG_LEVEL, ORION_LOG_FORMAT=json,
 // ORION_LOG_LINES_PER_SECOND, ORION_SCHEDULER_{MIN,MAX}_RUNS,
 // ORION_SCHEDULER_{MIN,MAX}_SCHEDULED_TIME, ORION_SCHEDULER_LOOP_INTERVAL,
+// ORION_SCHEDULER_SPREAD,
 // ORION_LATE_AFTER,
 // ORION_LEASE_DURATION and ORION_HEARTBEAT_INTERVAL (Go durations such as
 // "3s") over c.
@@ -154,6 +159,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		{"ORION_SCHEDULER_MIN_SCHEDULED_TIME", &c.SchedulerMinTime},
 		{"ORION_SCHEDULER_MAX_SCHEDULED_TIME", &c.SchedulerMaxTime},
 		{"ORION_SCHEDULER_LOOP_INTERVAL", &c.SchedulerLoopInterval},
+		{"ORION_SCHEDULER_SPREAD", &c.SchedulerSpread},
 	} {
 		if v := getenv(d.key); v != "" {
 			dur, err := time.ParseDuration(v)

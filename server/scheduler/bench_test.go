@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -47,6 +48,8 @@ func cpuTime(b *testing.B) time.Duration {
 //
 //	go test -run '^$' -bench SteadyStatePass -benchtime 20x ./server/scheduler
 func BenchmarkScheduler_SteadyStatePass(b *testing.B) {
+	// The server runs with GOGC 200 (cmd/orion); measure the same way.
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	nDeps := envInt("ORION_BENCH_DEPLOYMENTS", 10000)
 	nRuns := envInt("ORION_BENCH_RUNS", 1000000)
 	path := filepath.Join(b.TempDir(), "orion.db")

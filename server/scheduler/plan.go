@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"hash/fnv"
 	"time"
 )
 
@@ -13,11 +14,27 @@ type Limits struct {
 	// MaxRuns and MaxTime: never more runs ahead than this, nor further.
 	MaxRuns int
 	MaxTime time.Duration
+	// Spread staggers when deployments are topped up: each keeps up to
+	// Spread more than MinTime ahead, by an amount fixed by its id (see
+	// Lead), so deployments on the same cron ("* * * * *") do not all need
+	// their next run in the same pass. Zero: no staggering.
+	Spread time.Duration
+}
+
+// Lead is deployment id's share of Spread: a fixed amount in [0, Spread)
+// by which its runs are kept further ahead than MinTime.
+func (l Limits) Lead(id string) time.Duration {
+	if l.Spread <= 0 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id)) //nolint:errcheck // hash writes never fail
+	return time.Duration(uint64(h.Sum32())%uint64(l.Spread/time.Millisecond)) * time.Millisecond
 }
 
 // DefaultLimits are Prefect's: at least 3 runs and 1 hour, at most 100 runs
 // and 100 days.
-var DefaultLimits = Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour}
+var DefaultLimits = Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour, Spread: time.Minute}
 
 // plan is the work one deployment needs at one instant.
 type plan struct {
@@ -47,16 +64,18 @@ var unknownAhead = ahead{count: -1}
 // MinTime ahead, and never going past MaxRuns dates or now+MaxTime. Dates up
 // to the watermark already have runs, so only the ones after it are
 // returned; the dates before it are only counted. The watermark is zero
-// when no run exists yet.
+// when no run exists yet. lead (Lead of the deployment) is added to
+// MinTime.
 //
 // prev is the previous plan's ahead for the same watermark (unknownAhead
 // if none): the dates it counted that have passed since are dropped one by
 // one instead of counting everything again, which keeps a steady-state
 // evaluation at a few Next calls however many runs a schedule keeps ahead.
-func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead) plan {
+func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead, lead time.Duration) plan {
 	horizon := now.Add(l.MaxTime)
+	minTime := l.MinTime + lead
 	satisfied := func(count int, last time.Time) bool {
-		return count >= l.MinRuns && !last.Before(now.Add(l.MinTime))
+		return count >= l.MinRuns && !last.Before(now.Add(minTime))
 	}
 	var (
 		count int
@@ -120,7 +139,7 @@ func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead) plan
 			}
 		}
 	}
-	p.checkAt = checkAt(first, last, now, l.MinTime, count < 0 || satisfied(count, last))
+	p.checkAt = checkAt(first, last, now, minTime, count < 0 || satisfied(count, last))
 	p.ahead = ahead{first: first, count: count}
 	return p
 }

@@ -33,6 +33,7 @@ func TestPlanDates_IncrementalMatchesFresh(t *testing.T) {
 			MaxTime: time.Duration(rapid.IntRange(1, 30).Draw(rt, "max_days")) * 24 * time.Hour,
 		}
 		l.MaxRuns = rapid.IntRange(max(l.MinRuns, 1), 120).Draw(rt, "max_runs")
+		lead := time.Duration(rapid.IntRange(0, 120).Draw(rt, "lead_seconds")) * time.Second
 		sched, err := Parse(spec, time.Unix(0, 0))
 		if err != nil {
 			rt.Fatal(err)
@@ -42,8 +43,8 @@ func TestPlanDates_IncrementalMatchesFresh(t *testing.T) {
 		prev := unknownAhead
 		for pass := 0; pass < 40; pass++ {
 			now = now.Add(time.Duration(rapid.IntRange(0, 7200).Draw(rt, "step_seconds")) * time.Second)
-			inc := l.planDates(sched, watermark, now, prev)
-			fresh := l.planDates(sched, watermark, now, unknownAhead)
+			inc := l.planDates(sched, watermark, now, prev, lead)
+			fresh := l.planDates(sched, watermark, now, unknownAhead, lead)
 			if !slices.Equal(inc.dates, fresh.dates) || !inc.checkAt.Equal(fresh.checkAt) {
 				rt.Fatalf("pass %d at %s (watermark %s): incremental %v / %s, fresh %v / %s",
 					pass, now, watermark, inc.dates, inc.checkAt, fresh.dates, fresh.checkAt)

@@ -54,9 +54,16 @@ type Scheduler struct {
 	due map[string]dueEntry
 	// nextDue is the earliest checkAt of due: when the next pass is needed.
 	nextDue time.Time
+	// deps is the deployments as of the store's DeploymentsVersion
+	// depsVersion (the scheduler's own watermark writes applied), so a pass
+	// need not decode them all again while nobody else changed one.
+	deps        []*orionv1.Deployment
+	depsVersion uint64
 }
 
 type dueEntry struct {
+	// sched is the parsed schedule of this version (nil until evaluated).
+	sched   Schedule
 	version versionKey
 	checkAt time.Time
 	ahead   ahead
@@ -82,7 +89,7 @@ func New(st store.Store, cfg Config) *Scheduler {
 		cfg.MinGap = time.Second
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 500
+		cfg.BatchSize = 2000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -131,6 +138,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // work is one deployment's share of a pass.
 type work struct {
 	dep     *orionv1.Deployment
+	sched   Schedule
 	version versionKey
 	plan    plan
 }
@@ -153,10 +161,16 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 		defer func(start time.Time) { s.cfg.Observer.PassDone(lag, time.Since(start), stats) }(time.Now())
 	}
 	seen := make(map[string]dueEntry, len(s.due))
+	var depsVersion uint64
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		deps, err := tx.ListDeployments(store.DeploymentFilter{})
-		if err != nil {
-			return err
+		depsVersion = tx.DeploymentsVersion()
+		deps := s.deps
+		if deps == nil || depsVersion != s.depsVersion {
+			var err error
+			if deps, err = tx.ListDeployments(store.DeploymentFilter{}); err != nil {
+				return err
+			}
+			s.deps, s.depsVersion = deps, depsVersion
 		}
 		for _, d := range deps {
 			if !d.GetIsScheduleActive() || d.GetSchedule().GetKind() == nil {
@@ -170,10 +184,14 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 			}
 			stats.Evaluated++
 			prev := unknownAhead
+			var sched Schedule
 			if e, ok := s.due[d.GetId()]; ok && e.version == v {
-				prev = e.ahead
+				prev, sched = e.ahead, e.sched
 			}
-			sched, err := ScheduleOf(d)
+			var err error
+			if sched == nil {
+				sched, err = ScheduleOf(d)
+			}
 			if err != nil {
 				// Validated when stored; log and leave the others running.
 				s.log.Warn("deployment schedule cannot be evaluated", "deployment_id", d.GetId(), "schedule", describe(d.GetSchedule()), "error", err)
@@ -183,12 +201,12 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 			if d.GetScheduleWatermark() != nil {
 				watermark = d.GetScheduleWatermark().AsTime()
 			}
-			p := s.cfg.planDates(sched, watermark, now, prev)
+			p := s.cfg.planDates(sched, watermark, now, prev, s.cfg.Lead(d.GetId()))
 			if len(p.dates) == 0 {
-				seen[d.GetId()] = dueEntry{version: v, checkAt: p.checkAt, ahead: p.ahead}
+				seen[d.GetId()] = dueEntry{sched: sched, version: v, checkAt: p.checkAt, ahead: p.ahead}
 				continue
 			}
-			todo = append(todo, work{dep: d, version: v, plan: p})
+			todo = append(todo, work{dep: d, sched: sched, version: v, plan: p})
 		}
 		return nil
 	})
@@ -201,14 +219,20 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 			size += len(todo[n].plan.dates)
 			n++
 		}
-		created, err := s.write(ctx, todo[:n], seen)
+		created, err := s.write(ctx, todo[:n], seen, &depsVersion)
 		stats.Created += created
 		if err != nil {
+			s.deps = nil // the cached deployments may hold unwritten watermarks
 			return stats, err
 		}
 		todo = todo[n:]
 	}
 	s.due = seen
+	if s.deps != nil {
+		// The cache carries our own writes; anything else wrote, write saw
+		// it (and reset depsVersion's meaning by clearing the cache).
+		s.depsVersion = depsVersion
+	}
 	s.nextDue = time.Time{}
 	for _, e := range seen {
 		if s.nextDue.IsZero() || e.checkAt.Before(s.nextDue) {
@@ -221,27 +245,39 @@ func (s *Scheduler) Pass(ctx context.Context) (PassStats, error) {
 // write creates the runs of batch in one transaction. A deployment that
 // changed since the pass read it (edited, paused, deleted) is skipped: its
 // dates may belong to a schedule that no longer exists, and the next pass
-// sees the new version.
-func (s *Scheduler) write(ctx context.Context, batch []work, seen map[string]dueEntry) (int, error) {
+// sees the new version. depsVersion is the store's DeploymentsVersion as
+// the pass last knew it: while no one else wrote a deployment meanwhile,
+// the deployments the pass read are still current and are not read again.
+func (s *Scheduler) write(ctx context.Context, batch []work, seen map[string]dueEntry, depsVersion *uint64) (int, error) {
 	created := 0
 	next := map[string]dueEntry{}
+	var version1 uint64
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		created = 0
 		clear(next)
+		current := tx.DeploymentsVersion() == *depsVersion
+		if !current {
+			s.deps = nil // somebody else wrote a deployment: reload next pass
+		}
 		flows := map[string]*orionv1.Flow{}
 		for _, w := range batch {
-			d, err := tx.Deployment(w.dep.GetId())
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if version(d) != w.version {
-				continue
+			d := w.dep
+			if !current {
+				var err error
+				d, err = tx.Deployment(w.dep.GetId())
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if version(d) != w.version {
+					continue
+				}
 			}
 			flow, ok := flows[d.GetFlowId()]
 			if !ok {
+				var err error
 				if flow, err = tx.Flow(d.GetFlowId()); err != nil {
 					return err
 				}
@@ -256,10 +292,14 @@ func (s *Scheduler) write(ctx context.Context, batch []work, seen map[string]due
 			if err := tx.PutDeployment(d); err != nil {
 				return err
 			}
-			next[d.GetId()] = dueEntry{version: version(d), checkAt: w.plan.checkAt, ahead: w.plan.ahead}
+			next[d.GetId()] = dueEntry{sched: w.sched, version: version(d), checkAt: w.plan.checkAt, ahead: w.plan.ahead}
 		}
+		version1 = tx.DeploymentsVersion()
 		return nil
 	})
+	if err == nil {
+		*depsVersion = version1 // our own writes do not make the next batch re-read
+	}
 	if err == nil {
 		for id, e := range next {
 			seen[id] = e

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -63,8 +64,12 @@ func (e *env) reopen() {
 	e.st = st
 }
 
+// exactLimits are the default limits without staggering (Spread 0), so
+// the tests can count runs by Prefect's rule exactly.
+var exactLimits = scheduler.Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour}
+
 func (e *env) scheduler() *scheduler.Scheduler {
-	return scheduler.New(e.st, scheduler.Config{Now: e.clock.Now})
+	return scheduler.New(e.st, scheduler.Config{Now: e.clock.Now, Limits: exactLimits})
 }
 
 func (e *env) pass(s *scheduler.Scheduler) scheduler.PassStats {
@@ -388,5 +393,51 @@ func TestScheduler_RedeployReplacesStaleRuns(t *testing.T) {
 	e.pass(s)
 	if g := greetings(dep.GetId()); g["hello"] != 0 || g["bonjour"] != len(before) {
 		t.Fatalf("runs after the redeploy by greeting: %v, want %d bonjour", g, len(before))
+	}
+}
+
+// TestScheduler_SpreadStaggersTopUps: with Spread, deployments on the same
+// cron do not all get their next run in the same pass — each pass tops up
+// a share of them — and every schedule still keeps at least MinTime ahead.
+func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
+	e := newEnv(t, t0)
+	const n = 60
+	var deps []*orionv1.Deployment
+	for i := range n {
+		var d *orionv1.Deployment
+		e.update(func(tx store.Tx) (err error) {
+			d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+				Name: fmt.Sprintf("d%02d", i), FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: cron("* * * * *"),
+			})
+			return err
+		})
+		deps = append(deps, d)
+	}
+	limits := exactLimits
+	limits.Spread = time.Minute
+	s := scheduler.New(e.st, scheduler.Config{Now: e.clock.Now, Limits: limits})
+	e.pass(s)
+	most, total := 0, 0
+	for range 18 { // three minutes of 10 s passes
+		e.clock.Advance(10 * time.Second)
+		st := e.pass(s)
+		most, total = max(most, st.Created), total+st.Created
+		for _, d := range deps {
+			var last time.Time
+			for _, r := range e.runs(d.GetId()) {
+				if at := r.GetExpectedStartTime().AsTime(); at.After(last) {
+					last = at
+				}
+			}
+			if last.Before(e.clock.Now().Add(time.Hour)) {
+				t.Fatalf("deployment %s has runs only until %s, less than an hour ahead of %s", d.GetName(), last, e.clock.Now())
+			}
+		}
+	}
+	if total != 3*n {
+		t.Fatalf("%d runs created in three minutes, want %d (one a minute each)", total, 3*n)
+	}
+	if most > n/2 {
+		t.Fatalf("one pass created %d of the %d deployments' runs: the top-ups were not spread", most, n)
 	}
 }

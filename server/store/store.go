@@ -80,6 +80,9 @@ type Tx interface {
 	// ErrAlreadyExists when another id holds (flow_name, name).
 	PutDeployment(d *orionv1.Deployment) error
 	DeleteDeployment(id string) error
+	// DeploymentsVersion moves with every deployment written or deleted;
+	// two equal values mean no deployment changed in between.
+	DeploymentsVersion() uint64
 	// ListDeployments lists deployments sorted by (flow_name, name).
 	ListDeployments(f DeploymentFilter) ([]*orionv1.Deployment, error)
 

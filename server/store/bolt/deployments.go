@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -58,20 +59,37 @@ func (t *tx) PutDeployment(d *orionv1.Deployment) error {
 	if err != nil {
 		return err
 	}
-	old := new(orionv1.Deployment)
-	ok, err := t.get(bucketDeployments, d.GetId(), old)
-	if err != nil {
-		return err
-	}
-	if oldKey := deploymentNameKey(old.GetFlowName(), old.GetName()); ok && !bytes.Equal(oldKey, key) {
-		if err := t.del(bucketDeploymentsByName, oldKey); err != nil {
+	// The name index already pointing at d means the name is unchanged
+	// (names are unique): only a renamed deployment needs its old record.
+	if t.lookup(bucketDeploymentsByName, key) != d.GetId() {
+		old := new(orionv1.Deployment)
+		ok, err := t.get(bucketDeployments, d.GetId(), old)
+		if err != nil {
+			return err
+		}
+		if oldKey := deploymentNameKey(old.GetFlowName(), old.GetName()); ok && !bytes.Equal(oldKey, key) {
+			if err := t.del(bucketDeploymentsByName, oldKey); err != nil {
+				return err
+			}
+		}
+		if err := t.put(bucketDeploymentsByName, key, []byte(d.GetId())); err != nil {
 			return err
 		}
 	}
-	if err := t.put(bucketDeploymentsByName, key, []byte(d.GetId())); err != nil {
+	if err := t.bumpDeploymentsVersion(); err != nil {
 		return err
 	}
 	return t.put(bucketDeployments, []byte(d.GetId()), v)
+}
+
+// DeploymentsVersion implements store.Tx.
+func (t *tx) DeploymentsVersion() uint64 {
+	v, _ := getUint64(t.bucket(bucketMeta), keyDeploymentsVersion)
+	return v
+}
+
+func (t *tx) bumpDeploymentsVersion() error {
+	return t.put(bucketMeta, keyDeploymentsVersion, binary.BigEndian.AppendUint64(nil, t.DeploymentsVersion()+1))
 }
 
 // DeleteDeployment implements store.Tx. The deployment's runs stay; they
@@ -85,6 +103,9 @@ func (t *tx) DeleteDeployment(id string) error {
 		return err
 	}
 	if err := t.del(bucketDeploymentsByName, deploymentNameKey(d.GetFlowName(), d.GetName())); err != nil {
+		return err
+	}
+	if err := t.bumpDeploymentsVersion(); err != nil {
 		return err
 	}
 	return t.del(bucketDeployments, []byte(id))

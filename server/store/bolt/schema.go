@@ -69,6 +69,9 @@ var (
 var (
 	keySchemaVersion = []byte("schema_version")
 	keyModifyIndex   = []byte("modify_index")
+	// keyDeploymentsVersion counts deployment writes (PutDeployment,
+	// DeleteDeployment): Tx.DeploymentsVersion.
+	keyDeploymentsVersion = []byte("deployments_version")
 )
 
 // upgrade brings the file to SchemaVersion in one transaction and returns

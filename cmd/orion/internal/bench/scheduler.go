@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +33,8 @@ const schedulerSamples = 3
 // interval between passes): the steady-state pass with the most work.
 // Both are the process's CPU time (user+system) during the pass.
 func runScheduler(ctx context.Context, e *env, r *Result) error {
+	// The server runs with GOGC 200 (cmd/orion); the in-process pass too.
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	dir, err := e.mkdir("scheduler")
 	if err != nil {
 		return err
