@@ -24,6 +24,7 @@ import (
 
 	"github.com/orion-run/orion/agent/localstate"
 	"github.com/orion-run/orion/client"
+	python "github.com/orion-run/orion/sdk/python"
 )
 
 // rpcTimeout bounds each unary call to the server.
@@ -140,6 +141,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer endLife()
 	a.life = life
 	a.logger.Info("agent starting", "agent_name", a.cfg.Name, "work_queues", a.cfg.WorkQueues, "limit", a.cfg.Limit)
+	// Find the Python interpreter's own binary now, not at the first run.
+	a.bg.Go(func() { python.Executable() })
 
 	leftovers, err := st.Runs()
 	if err != nil {

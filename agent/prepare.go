@@ -222,7 +222,7 @@ func subprocessEnv(env []string, cfg infra.Subprocess) []string {
 // prefix when it starts with / or ~).
 func subprocessCommand(argv []string, cfg infra.Subprocess) []string {
 	switch {
-	case cfg.Virtualenv != "" && argv[0] == python.Interpreter():
+	case cfg.Virtualenv != "" && argv[0] == python.Executable():
 		out := append([]string(nil), argv...)
 		out[0] = filepath.Join(expandHome(cfg.Virtualenv), "bin", "python")
 		return out

@@ -28,7 +28,7 @@ const (
 
 // RunCommand returns the argv that runs one flow:
 //
-//	[Interpreter(), "-u", "-m", "orion.runtime.run", "--flow-file", flowFile,
+//	[Executable(), "-u", "-m", "orion.runtime.run", "--flow-file", flowFile,
 //	 "--flow-name", flowName, "--parameters-file", parametersFile,
 //	 "--result-file", resultFile]
 //
@@ -40,7 +40,7 @@ const (
 // default {}), calls the flow and writes the result file atomically; see
 // ExitCompleted, ExitFailed and ExitInvalid. Output is unbuffered.
 func RunCommand(flowFile, flowName, parametersFile, resultFile string) []string {
-	argv := []string{Interpreter(), "-u", "-m", "orion.runtime.run", "--flow-file", flowFile}
+	argv := []string{Executable(), "-u", "-m", "orion.runtime.run", "--flow-file", flowFile}
 	if flowName != "" {
 		argv = append(argv, "--flow-name", flowName)
 	}

@@ -11,6 +11,7 @@
 package python
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/binary"
@@ -19,12 +20,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Explicit *.py patterns (rather than whole directories) keep __pycache__
@@ -47,6 +50,40 @@ func Interpreter() string {
 		return p
 	}
 	return "python3"
+}
+
+// Executable is the interpreter's own binary (its sys.executable), found by
+// asking Interpreter() once per process and value of ORION_PYTHON. A
+// wrapper on PATH, such as a pyenv shim, costs about 100 ms at every start;
+// a long-lived process (the agent) pays it once and then starts flows with
+// the real binary. When the interpreter cannot be asked, Interpreter() is
+// returned.
+func Executable() string {
+	name := Interpreter()
+	executables.mu.Lock()
+	defer executables.mu.Unlock()
+	if p, ok := executables.m[name]; ok {
+		return p
+	}
+	p := name
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, "-c", "import sys; sys.stdout.write(sys.executable)").Output()
+	if exe := strings.TrimSpace(string(out)); err == nil && filepath.IsAbs(exe) {
+		if st, err := os.Stat(exe); err == nil && st.Mode().IsRegular() {
+			p = exe
+		}
+	}
+	if executables.m == nil {
+		executables.m = map[string]string{}
+	}
+	executables.m[name] = p
+	return p
+}
+
+var executables struct {
+	mu sync.Mutex
+	m  map[string]string
 }
 
 // Env returns base plus the variables the runtime needs:

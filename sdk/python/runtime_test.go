@@ -280,7 +280,7 @@ func TestRunCommand(t *testing.T) {
 	t.Setenv("ORION_PYTHON", "")
 	got := RunCommand("/f/flow.py", "hello", "/tmp/p.json", "/tmp/r.json")
 	want := []string{
-		"python3", "-u", "-m", "orion.runtime.run",
+		Executable(), "-u", "-m", "orion.runtime.run",
 		"--flow-file", "/f/flow.py",
 		"--flow-name", "hello",
 		"--parameters-file", "/tmp/p.json",
@@ -291,9 +291,28 @@ func TestRunCommand(t *testing.T) {
 	}
 	t.Setenv("ORION_PYTHON", "/usr/bin/python3")
 	got = RunCommand("/f/flow.py", "", "", "")
-	want = []string{"/usr/bin/python3", "-u", "-m", "orion.runtime.run", "--flow-file", "/f/flow.py"}
+	want = []string{Executable(), "-u", "-m", "orion.runtime.run", "--flow-file", "/f/flow.py"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("RunCommand without optional flags = %q", got)
+	}
+}
+
+// TestExecutable: the interpreter's own binary, asked once; a name that is
+// not an interpreter is kept as it is.
+func TestExecutable(t *testing.T) {
+	requirePython(t)
+	t.Setenv("ORION_PYTHON", "")
+	exe := Executable()
+	if !filepath.IsAbs(exe) {
+		t.Fatalf("Executable() = %q, want the absolute path of the interpreter", exe)
+	}
+	out, err := exec.Command(exe, "-c", "import sys; print(sys.version_info >= (3, 9))").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "True" {
+		t.Fatalf("%s: %v %s", exe, err, out)
+	}
+	t.Setenv("ORION_PYTHON", "/nonexistent/python")
+	if got := Executable(); got != "/nonexistent/python" {
+		t.Fatalf("Executable() of a missing interpreter = %q, want it unchanged", got)
 	}
 }
 
