@@ -11,6 +11,7 @@ import (
 
 	"github.com/orion-run/orion/agent/localstate"
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/infra"
 )
 
 // stopReason says why a run's infrastructure is stopped, which decides the
@@ -129,7 +130,15 @@ func (a *Agent) supervise(h *heldRun) {
 		Workdir:   workdir,
 		Started:   a.cfg.Clock().UTC(),
 	}
-	a.saveRecord(log, rec)
+	// The record lets a restarted agent find infrastructure it left
+	// running; a noop run starts none, so it keeps no record.
+	keep := runner.Normalize(infra.Merge(h.dep.GetInfrastructure(), h.run.GetInfrastructure()).GetType()) != runner.TypeNoop
+	saveRecord := func(rec localstate.Run) {
+		if keep {
+			a.saveRecord(log, rec)
+		}
+	}
+	saveRecord(rec)
 	j := &job{
 		run:    h.run,
 		dep:    h.dep,
@@ -139,11 +148,11 @@ func (a *Agent) supervise(h *heldRun) {
 		logger: log,
 		onStart: func(hd runner.Handle) {
 			rec.PID, rec.InfrastructureType, rec.HandleID, rec.HandleData = hd.ID, hd.Type, hd.ID, hd.Data
-			a.saveRecord(log, rec)
+			saveRecord(rec)
 		},
 		onUndelivered: func(p *orionv1.StateProposal) {
 			rec.PendingState = pendingOf(p)
-			a.saveRecord(log, rec)
+			saveRecord(rec)
 		},
 	}
 	begin := time.Now()
@@ -152,8 +161,10 @@ func (a *Agent) supervise(h *heldRun) {
 		log.Warn("final state not delivered; the next agent process will report it")
 		return
 	}
-	if err := a.state.DeleteRun(h.id); err != nil {
-		log.Warn("cannot remove the run from the local state", "error", err)
+	if keep {
+		if err := a.state.DeleteRun(h.id); err != nil {
+			log.Warn("cannot remove the run from the local state", "error", err)
+		}
 	}
 	if o.proposed == nil {
 		log.Info("flow run dropped", "error", o.err)
