@@ -28,10 +28,11 @@ const schedulerSamples = 3
 // deployment). Then the store is reopened with fsync, as by a restarted
 // server; the first pass (which rebuilds the scheduler's memory of due
 // times) is reported as scheduler_first_pass_ms_10k. scheduler_pass_ms_10k
-// is the median, over schedulerSamples minutes, of the pass in which every
-// deployment's next run falls due (the clock advancing by the 10 s loop
-// interval between passes): the steady-state pass with the most work.
-// Both are the process's CPU time (user+system) during the pass.
+// is the median over schedulerSamples passes that created runs (the clock
+// advancing by the 10 s loop interval between passes): with the top-ups
+// spread over a minute (Limits.Spread), each tops up about a sixth of the
+// deployments. Both are the process's CPU time (user+system) during the
+// pass, with the server's GC setting.
 func runScheduler(ctx context.Context, e *env, r *Result) error {
 	// The server runs with GOGC 200 (cmd/orion); the in-process pass too.
 	defer debug.SetGCPercent(debug.SetGCPercent(200))
