@@ -70,7 +70,7 @@ func TestConformance(t *testing.T) {
 	k := newKubelet(t)
 	runnertest.Run(t, runnertest.Harness{
 		New: func(*testing.T) runner.Runner {
-			return New(Config{Clientset: k.cs, Logs: k.logs})
+			return New(Config{Cluster: k.cluster()})
 		},
 		Prepare: func(t *testing.T, s *runner.Spec) {
 			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1", "namespace": "orion"})
@@ -93,7 +93,7 @@ func TestConformance(t *testing.T) {
 func TestRunner_ReattachSkipsRecordedOutput(t *testing.T) {
 	k := newKubelet(t)
 	runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
-		New: func(*testing.T) runner.Runner { return New(Config{Clientset: k.cs, Logs: k.logs}) },
+		New: func(*testing.T) runner.Runner { return New(Config{Cluster: k.cluster()}) },
 		Prepare: func(t *testing.T, s *runner.Spec) {
 			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
 		},
@@ -117,7 +117,7 @@ func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[str
 // the grace period and the Job with foreground propagation.
 func TestRunner_CancelDeletesJobWithPropagation(t *testing.T) {
 	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	r := New(Config{Cluster: k.cluster()})
 	c := runnertest.NewCollector()
 	spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
 	h, err := r.Start(runnertest.Ctx(t), spec)
@@ -147,7 +147,7 @@ func TestRunner_CancelDeletesJobWithPropagation(t *testing.T) {
 // the Job is deleted.
 func TestRunner_UnschedulablePodTimesOut(t *testing.T) {
 	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	r := New(Config{Cluster: k.cluster()})
 	spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
 	_, err := r.Start(runnertest.Ctx(t), spec)
 	if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
@@ -162,7 +162,7 @@ func TestRunner_UnschedulablePodTimesOut(t *testing.T) {
 // run with an error (CRASHED), not a success.
 func TestRunner_JobVanishes(t *testing.T) {
 	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
+	r := New(Config{Cluster: k.cluster()})
 	c := runnertest.NewCollector()
 	spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
 	h, err := r.Start(runnertest.Ctx(t), spec)
