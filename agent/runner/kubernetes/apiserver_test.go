@@ -32,16 +32,19 @@ import (
 // encoding/json, not with the runner's codec, so the wire format is
 // checked independently. Every request is recorded.
 type apiServer struct {
-	t    *testing.T
-	cs   kubernetes.Interface
-	logs func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
-	srv  *httptest.Server
+	t   *testing.T
+	cs  kubernetes.Interface
+	srv *httptest.Server
 	// closing ends open watches and log streams before the server closes.
 	closing chan struct{}
 
 	mu   sync.Mutex
+	logs logSource
 	reqs []apiRequest
 }
+
+// logSource opens a pod's log.
+type logSource func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
 
 // apiRequest is a request the server received and the status it answered.
 type apiRequest struct {
@@ -82,14 +85,23 @@ func newAPIServer(t *testing.T, k *kubelet) *apiServer {
 	return s
 }
 
-// cluster is the runner's REST cluster of this server.
+// cluster is the runner's REST cluster of this server. Client-go's
+// client-side rate limit (5 requests a second after a burst of 10, as in
+// production) is lifted: a conformance run makes a dozen requests per run.
 func (s *apiServer) cluster(t *testing.T) Cluster {
 	t.Helper()
-	cl, err := newRESTCluster(&rest.Config{Host: s.srv.URL})
+	cl, err := newRESTCluster(&rest.Config{Host: s.srv.URL, QPS: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cl
+}
+
+// setLogs replaces the pod log source (default: the kubelet's).
+func (s *apiServer) setLogs(fn logSource) {
+	s.mu.Lock()
+	s.logs = fn
+	s.mu.Unlock()
 }
 
 // requests returns the recorded requests with method and path.
@@ -394,7 +406,10 @@ func (s *apiServer) podLog(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	rc, err := s.logs(ctx, r.PathValue("ns"), r.PathValue("name"), opts)
+	s.mu.Lock()
+	logs := s.logs
+	s.mu.Unlock()
+	rc, err := logs(ctx, r.PathValue("ns"), r.PathValue("name"), opts)
 	if err != nil {
 		writeError(w, apierrors.NewNotFound(corev1.Resource("pods"), r.PathValue("name")))
 		return

@@ -91,13 +91,14 @@ func TestConformance(t *testing.T) {
 // before a restart (sinceTime plus the entries to skip) is where the second
 // runner resumes.
 func TestRunner_ReattachSkipsRecordedOutput(t *testing.T) {
-	k := newKubelet(t)
-	runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
-		New: func(*testing.T) runner.Runner { return New(Config{Cluster: k.cluster()}) },
-		Prepare: func(t *testing.T, s *runner.Spec) {
-			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
-		},
-	}, 512)
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
+			New: func(*testing.T) runner.Runner { return New(Config{Cluster: cl}) },
+			Prepare: func(t *testing.T, s *runner.Spec) {
+				s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
+			},
+		}, 512)
+	})
 }
 
 func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[string]any) runner.Spec {
@@ -116,71 +117,74 @@ func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[str
 // TestRunner_CancelDeletesJobWithPropagation: Stop deletes the pods with
 // the grace period and the Job with foreground propagation.
 func TestRunner_CancelDeletesJobWithPropagation(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Cluster: k.cluster()})
-	c := runnertest.NewCollector()
-	spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
-	h, err := r.Start(runnertest.Ctx(t), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(h)
-	c.Await(t, "ready")
-	if err := r.Stop(runnertest.Ctx(t), h, 7*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	jobs := k.deletionsOf("jobs")
-	if len(jobs) == 0 || jobs[0].propagation == nil || *jobs[0].propagation != metav1.DeletePropagationForeground || *jobs[0].grace != 7 {
-		t.Fatalf("job deletions %+v, want foreground propagation with grace 7", jobs)
-	}
-	pods := k.deletionsOf("pods")
-	if len(pods) == 0 || pods[0].grace == nil || *pods[0].grace != 7 {
-		t.Fatalf("pod deletions %+v, want grace 7", pods)
-	}
-	if res, _ := r.Wait(runnertest.Ctx(t), h); res.ExitCode != 0 || c.Lines("")[1] != "bye" {
-		t.Fatalf("result %s, output %q", res, c.Lines(""))
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		c := runnertest.NewCollector()
+		spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
+		h, err := r.Start(runnertest.Ctx(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release(h)
+		c.Await(t, "ready")
+		if err := r.Stop(runnertest.Ctx(t), h, 7*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		jobs := k.deletionsOf("jobs")
+		if len(jobs) == 0 || jobs[0].propagation == nil || *jobs[0].propagation != metav1.DeletePropagationForeground || *jobs[0].grace != 7 {
+			t.Fatalf("job deletions %+v, want foreground propagation with grace 7", jobs)
+		}
+		pods := k.deletionsOf("pods")
+		if len(pods) == 0 || pods[0].grace == nil || *pods[0].grace != 7 {
+			t.Fatalf("pod deletions %+v, want grace 7", pods)
+		}
+		if res, _ := r.Wait(runnertest.Ctx(t), h); res.ExitCode != 0 || c.Lines("")[1] != "bye" {
+			t.Fatalf("result %s, output %q", res, c.Lines(""))
+		}
+	})
 }
 
 // TestRunner_UnschedulablePodTimesOut: a pod that never schedules fails
 // Start after pod_start_timeout_seconds with the scheduler's reason, and
 // the Job is deleted.
 func TestRunner_UnschedulablePodTimesOut(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Cluster: k.cluster()})
-	spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
-	_, err := r.Start(runnertest.Ctx(t), spec)
-	if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
-		t.Fatalf("start: %v", err)
-	}
-	if d := k.deletionsOf("jobs"); len(d) != 1 {
-		t.Fatalf("job deletions %+v", d)
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
+		_, err := r.Start(runnertest.Ctx(t), spec)
+		if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
+			t.Fatalf("start: %v", err)
+		}
+		if d := k.deletionsOf("jobs"); len(d) != 1 {
+			t.Fatalf("job deletions %+v", d)
+		}
+	})
 }
 
 // TestRunner_PodDeletedExternally: a pod deleted by someone else ends the
 // run with an error (CRASHED), not a success.
 func TestRunner_JobVanishes(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Cluster: k.cluster()})
-	c := runnertest.NewCollector()
-	spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
-	h, err := r.Start(runnertest.Ctx(t), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(h)
-	c.Await(t, "ready")
-	// kubectl delete pod --grace-period=0
-	zero := int64(0)
-	pods, _ := k.cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
-	if err := k.cs.CoreV1().Pods("default").Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Wait(runnertest.Ctx(t), h)
-	if err != nil || res.Success() || res.ExitCode != 137 {
-		t.Fatalf("result %s %v, want the kubelet's exit code 137", res, err)
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		c := runnertest.NewCollector()
+		spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
+		h, err := r.Start(runnertest.Ctx(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release(h)
+		c.Await(t, "ready")
+		// kubectl delete pod --grace-period=0
+		zero := int64(0)
+		pods, _ := k.cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
+		if err := k.cs.CoreV1().Pods("default").Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Wait(runnertest.Ctx(t), h)
+		if err != nil || res.Success() || res.ExitCode != 137 {
+			t.Fatalf("result %s %v, want the kubelet's exit code 137", res, err)
+		}
+	})
 }
 
 // TestManifest_Golden compares the generated Job and ConfigMap with
