@@ -297,11 +297,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 		return nil
 	}
 	stateDir := filepath.Join(d.Dir, StateDirName)
-	if res, ok := stamped.ReadExit(stateDir); ok {
-		p := newRun(d, false, nil, r.log)
-		p.result = res
-		close(p.done)
-		r.runs[h.ID] = p
+	if r.adoptRecordedExit(h.ID, d, stateDir) {
 		return nil
 	}
 	cl, err := r.cluster()
@@ -310,6 +306,12 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	}
 	job, err := cl.GetJob(ctx, d.Namespace, d.Name)
 	if apierrors.IsNotFound(err) {
+		// Gone, maybe because an earlier supervisor (an agent process
+		// still finishing as this one starts) recorded its exit and
+		// deleted it after the first look: then its record is the outcome.
+		if r.adoptRecordedExit(h.ID, d, stateDir) {
+			return nil
+		}
 		return runner.ErrNotRunning
 	}
 	if err != nil {
@@ -322,6 +324,20 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	r.runs[h.ID] = p
 	go p.supervise(stamped.NewDelivery(stateDir, out, sync))
 	return nil
+}
+
+// adoptRecordedExit registers a finished run under id from its recorded
+// exit, if any. The caller holds r.mu.
+func (r *Runner) adoptRecordedExit(id string, d handleData, stateDir string) bool {
+	res, ok := stamped.ReadExit(stateDir)
+	if !ok {
+		return false
+	}
+	p := newRun(d, false, nil, r.log)
+	p.result = res
+	close(p.done)
+	r.runs[id] = p
+	return true
 }
 
 // Locate returns the handle recorded in workdir's state directory, for a

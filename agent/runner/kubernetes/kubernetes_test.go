@@ -3,14 +3,18 @@ package kubernetes
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/types/known/structpb"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -247,5 +251,93 @@ func TestJobName(t *testing.T) {
 	}
 	if JobName("run", 1) == JobName("run", 2) {
 		t.Fatal("epochs share a name")
+	}
+}
+
+// collectingCluster holds a supervisor's final log read (the drain after
+// the container ended) until gate closes, and reports when it deleted the
+// Job.
+type collectingCluster struct {
+	Cluster
+	draining, gate, deleted chan struct{}
+	drainOnce, deleteOnce   sync.Once
+}
+
+func (c *collectingCluster) PodLogs(ctx context.Context, ns, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	if !opts.Follow {
+		c.drainOnce.Do(func() { close(c.draining) })
+		select {
+		case <-c.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return c.Cluster.PodLogs(ctx, ns, pod, opts)
+}
+
+func (c *collectingCluster) DeleteJob(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
+	err := c.Cluster.DeleteJob(ctx, ns, name, opts)
+	c.deleteOnce.Do(func() { close(c.deleted) })
+	return err
+}
+
+// lateCluster makes GetJob wait for ready, after saying it was called.
+type lateCluster struct {
+	Cluster
+	called, ready chan struct{}
+	once          sync.Once
+}
+
+func (c *lateCluster) GetJob(ctx context.Context, ns, name string) (*batchv1.Job, error) {
+	c.once.Do(func() { close(c.called) })
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return c.Cluster.GetJob(ctx, ns, name)
+}
+
+// TestRunner_ReattachWhileEarlierSupervisorCollects: a runner that reattaches
+// while an earlier one (an agent process still finishing) records the exit
+// and deletes the Job between the reattaching runner's look at the record
+// and its look at the Job takes the recorded exit instead of reporting the
+// run gone.
+func TestRunner_ReattachWhileEarlierSupervisorCollects(t *testing.T) {
+	k := newKubelet(t)
+	first := &collectingCluster{Cluster: k.cluster(), draining: make(chan struct{}), gate: make(chan struct{}), deleted: make(chan struct{})}
+	r1 := New(Config{Cluster: first})
+	c := runnertest.NewCollector()
+	spec := startSpec(t, c, `echo done; exit 6`, nil)
+	h, err := r1.Start(runnertest.Ctx(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Release(h)
+	ctx := runnertest.Ctx(t)
+	await := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what, ctx.Err())
+		}
+	}
+	await(first.draining, "the container's end") // its exit is not recorded yet
+
+	second := &lateCluster{Cluster: k.cluster(), called: make(chan struct{}), ready: first.deleted}
+	r2 := New(Config{Cluster: second})
+	defer r2.Release(h)
+	reattached := make(chan error, 1)
+	go func() { reattached <- r2.Reattach(ctx, h, nil, nil) }()
+	await(second.called, "the Job's lookup") // no record seen
+	close(first.gate)
+	if err := <-reattached; err != nil {
+		t.Fatalf("reattach: %v", err)
+	}
+	for _, r := range []*Runner{r1, r2} {
+		if res, err := r.Wait(runnertest.Ctx(t), h); err != nil || res.ExitCode != 6 {
+			t.Fatalf("result %s, %v, want exit code 6", res, err)
+		}
 	}
 }
