@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/agent/runner/runnertest"
@@ -32,9 +33,18 @@ func TestIntegration_Conformance(t *testing.T) {
 	if img == "" {
 		img = "busybox:1.36"
 	}
-	probe := New(Config{})
-	cs, err := probe.clientset()
+	// The runners under test use the production REST cluster; the test
+	// checks and lists with client-go's typed clientset of the same
+	// configuration.
+	rc, err := loadConfig("")
 	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := New(Config{}).Available(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{}); err != nil {

@@ -1,5 +1,6 @@
 // Package kubernetes is the Kubernetes runner: it runs a flow as a
-// batch/v1 Job through client-go (in-cluster config, else kubeconfig).
+// batch/v1 Job through client-go's REST client (in-cluster config, else
+// kubeconfig); see Cluster for why not its typed clientset.
 //
 // A run gets a Job and a ConfigMap named from its run id and lease epoch
 // ("orion-<run id>-<epoch>", see JobName), so a redelivery finds the Job of
@@ -27,19 +28,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
@@ -54,20 +50,14 @@ const StateDirName = ".orion-kubernetes"
 
 const handleFileName = "job.json"
 
-// LogStreamer opens a container's log. The default reads it from the API
-// server; tests replace it (client-go's fake clientset serves a fixed
-// text).
-type LogStreamer func(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error)
-
 // Config configures a Runner.
 type Config struct {
-	// Clientset, when set, is used instead of loading a configuration.
-	Clientset kubernetes.Interface
+	// Cluster, when set, is used instead of loading a configuration
+	// (tests).
+	Cluster Cluster
 	// Kubeconfig is the kubeconfig path used outside a cluster (default:
 	// $KUBECONFIG, else ~/.kube/config).
 	Kubeconfig string
-	// Logs opens container logs (default: through Clientset).
-	Logs LogStreamer
 	// Logger receives the runner's own logs (default: none).
 	Logger hclog.Logger
 }
@@ -78,9 +68,9 @@ type Runner struct {
 	cfg Config
 	log hclog.Logger
 
-	csOnce sync.Once
-	cs     kubernetes.Interface
-	csErr  error
+	clOnce sync.Once
+	cl     Cluster
+	clErr  error
 
 	mu   sync.Mutex
 	runs map[string]*run
@@ -103,49 +93,35 @@ func New(cfg Config) *Runner {
 	return &Runner{cfg: cfg, log: log.Named("kubernetes"), runs: make(map[string]*run)}
 }
 
-func (r *Runner) clientset() (kubernetes.Interface, error) {
-	r.csOnce.Do(func() {
-		if r.cfg.Clientset != nil {
-			r.cs = r.cfg.Clientset
+// cluster returns Config.Cluster, else the cluster of the in-cluster
+// configuration or the kubeconfig, loaded once.
+func (r *Runner) cluster() (Cluster, error) {
+	r.clOnce.Do(func() {
+		if r.cfg.Cluster != nil {
+			r.cl = r.cfg.Cluster
 			return
 		}
-		rc, err := rest.InClusterConfig()
+		rc, err := loadConfig(r.cfg.Kubeconfig)
 		if err != nil {
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			if r.cfg.Kubeconfig != "" {
-				rules.ExplicitPath = r.cfg.Kubeconfig
-			}
-			rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-		}
-		if err != nil {
-			r.csErr = fmt.Errorf("kubernetes: no in-cluster configuration and no usable kubeconfig: %v", err)
+			r.clErr = err
 			return
 		}
-		r.cs, r.csErr = kubernetes.NewForConfig(rc)
+		r.cl, r.clErr = newRESTCluster(rc)
 	})
-	return r.cs, r.csErr
+	return r.cl, r.clErr
 }
 
 // Available implements runner.Prober: a cluster configuration loads and
 // its API server answers.
 func (r *Runner) Available(ctx context.Context) error {
-	cs, err := r.clientset()
+	cl, err := r.cluster()
 	if err != nil {
 		return err
 	}
-	if _, err := cs.Discovery().ServerVersion(); err != nil {
+	if _, err := cl.ServerVersion(ctx); err != nil {
 		return fmt.Errorf("kubernetes: the API server does not answer: %v", err)
 	}
 	return ctx.Err()
-}
-
-func (r *Runner) logs(cs kubernetes.Interface) LogStreamer {
-	if r.cfg.Logs != nil {
-		return r.cfg.Logs
-	}
-	return func(ctx context.Context, ns, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
-		return cs.CoreV1().Pods(ns).GetLogs(pod, opts).Stream(ctx)
-	}
 }
 
 // handleData is the persisted part of a Handle.
@@ -185,7 +161,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		return p.handle, nil
 	}
 	r.mu.Unlock()
-	cs, err := r.clientset()
+	cl, err := r.cluster()
 	if err != nil {
 		return runner.Handle{}, err
 	}
@@ -201,17 +177,15 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		return runner.Handle{}, err
 	}
 	log := r.log.With("flow_run_id", spec.FlowRunID, "job", h.ID)
-	p := newRun(d, cfg.AutoRemove, r.logs(cs), log)
+	p := newRun(d, cfg.AutoRemove, cl, log)
 
-	jobs := cs.BatchV1().Jobs(d.Namespace)
-	cms := cs.CoreV1().ConfigMaps(d.Namespace)
-	if _, err := cms.Create(ctx, cm, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := cl.CreateConfigMap(ctx, d.Namespace, cm); err != nil && !apierrors.IsAlreadyExists(err) {
 		return runner.Handle{}, fmt.Errorf("create ConfigMap %s: %v", h.ID, apiMessage(err))
 	}
-	created, err := jobs.Create(ctx, job, metav1.CreateOptions{})
+	created, err := cl.CreateJob(ctx, d.Namespace, job)
 	switch {
 	case apierrors.IsAlreadyExists(err):
-		existing, gerr := jobs.Get(ctx, d.Name, metav1.GetOptions{})
+		existing, gerr := cl.GetJob(ctx, d.Namespace, d.Name)
 		if gerr != nil {
 			return runner.Handle{}, fmt.Errorf("get Job %s: %v", h.ID, apiMessage(gerr))
 		}
@@ -221,21 +195,21 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		log.Info("adopting the Job of an earlier delivery of this run")
 		created = existing
 	case err != nil:
-		_ = cms.Delete(context.WithoutCancel(ctx), d.Name, metav1.DeleteOptions{})
+		_ = cl.DeleteConfigMap(context.WithoutCancel(ctx), d.Namespace, d.Name)
 		return runner.Handle{}, fmt.Errorf("create Job %s: %v", h.ID, apiMessage(err))
 	}
 	// The ConfigMap goes with the Job when the Job is deleted (by Orion,
 	// by its TTL or by hand).
-	if cur, err := cms.Get(ctx, d.Name, metav1.GetOptions{}); err == nil && len(cur.OwnerReferences) == 0 {
+	if cur, err := cl.GetConfigMap(ctx, d.Namespace, d.Name); err == nil && len(cur.OwnerReferences) == 0 {
 		cur.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: created.Name, UID: created.UID}}
-		if _, err := cms.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		if _, err := cl.UpdateConfigMap(ctx, d.Namespace, cur); err != nil {
 			log.Debug("cannot make the Job own its ConfigMap", "error", apiMessage(err))
 		}
 	}
 
 	timeout := time.Duration(cfg.PodStartTimeoutSeconds) * time.Second
-	if err := p.awaitStart(ctx, cs, timeout); err != nil {
-		p.cleanup(cs, true)
+	if err := p.awaitStart(ctx, timeout); err != nil {
+		p.cleanup(true)
 		return runner.Handle{}, err
 	}
 	r.mu.Lock()
@@ -245,7 +219,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		return other.handle, nil
 	}
 	r.runs[h.ID] = p
-	go p.supervise(cs, stamped.NewDelivery(stateDir, spec.Output, spec.Sync))
+	go p.supervise(stamped.NewDelivery(stateDir, spec.Output, spec.Sync))
 	return h, nil
 }
 
@@ -288,11 +262,7 @@ func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration)
 		return nil
 	default:
 	}
-	cs, err := r.clientset()
-	if err != nil {
-		return err
-	}
-	if err := p.deleteAll(ctx, cs, grace); err != nil {
+	if err := p.deleteAll(ctx, grace); err != nil {
 		return err
 	}
 	select {
@@ -327,19 +297,21 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 		return nil
 	}
 	stateDir := filepath.Join(d.Dir, StateDirName)
-	if res, ok := stamped.ReadExit(stateDir); ok {
-		p := newRun(d, false, nil, r.log)
-		p.result = res
-		close(p.done)
-		r.runs[h.ID] = p
+	if r.adoptRecordedExit(h.ID, d, stateDir) {
 		return nil
 	}
-	cs, err := r.clientset()
+	cl, err := r.cluster()
 	if err != nil {
 		return err
 	}
-	job, err := cs.BatchV1().Jobs(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
+	job, err := cl.GetJob(ctx, d.Namespace, d.Name)
 	if apierrors.IsNotFound(err) {
+		// Gone, maybe because an earlier supervisor (an agent process
+		// still finishing as this one starts) recorded its exit and
+		// deleted it after the first look: then its record is the outcome.
+		if r.adoptRecordedExit(h.ID, d, stateDir) {
+			return nil
+		}
 		return runner.ErrNotRunning
 	}
 	if err != nil {
@@ -348,10 +320,24 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	if d.FlowRunID != "" && job.Labels[LabelFlowRunID] != labelValue(d.FlowRunID) {
 		return fmt.Errorf("job %s does not belong to flow run %s: %w", h.ID, d.FlowRunID, runner.ErrNotRunning)
 	}
-	p := newRun(d, job.Annotations[annotationAutoRemove] != "false", r.logs(cs), r.log.With("flow_run_id", d.FlowRunID, "job", h.ID))
+	p := newRun(d, job.Annotations[annotationAutoRemove] != "false", cl, r.log.With("flow_run_id", d.FlowRunID, "job", h.ID))
 	r.runs[h.ID] = p
-	go p.supervise(cs, stamped.NewDelivery(stateDir, out, sync))
+	go p.supervise(stamped.NewDelivery(stateDir, out, sync))
 	return nil
+}
+
+// adoptRecordedExit registers a finished run under id from its recorded
+// exit, if any. The caller holds r.mu.
+func (r *Runner) adoptRecordedExit(id string, d handleData, stateDir string) bool {
+	res, ok := stamped.ReadExit(stateDir)
+	if !ok {
+		return false
+	}
+	p := newRun(d, false, nil, r.log)
+	p.result = res
+	close(p.done)
+	r.runs[id] = p
+	return true
 }
 
 // Locate returns the handle recorded in workdir's state directory, for a

@@ -3,14 +3,18 @@ package kubernetes
 import (
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/types/known/structpb"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -70,7 +74,7 @@ func TestConformance(t *testing.T) {
 	k := newKubelet(t)
 	runnertest.Run(t, runnertest.Harness{
 		New: func(*testing.T) runner.Runner {
-			return New(Config{Clientset: k.cs, Logs: k.logs})
+			return New(Config{Cluster: k.cluster()})
 		},
 		Prepare: func(t *testing.T, s *runner.Spec) {
 			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1", "namespace": "orion"})
@@ -91,13 +95,14 @@ func TestConformance(t *testing.T) {
 // before a restart (sinceTime plus the entries to skip) is where the second
 // runner resumes.
 func TestRunner_ReattachSkipsRecordedOutput(t *testing.T) {
-	k := newKubelet(t)
-	runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
-		New: func(*testing.T) runner.Runner { return New(Config{Clientset: k.cs, Logs: k.logs}) },
-		Prepare: func(t *testing.T, s *runner.Spec) {
-			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
-		},
-	}, 512)
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		runnertest.ReattachSkipsRecorded(t, runnertest.Harness{
+			New: func(*testing.T) runner.Runner { return New(Config{Cluster: cl}) },
+			Prepare: func(t *testing.T, s *runner.Spec) {
+				s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1"})
+			},
+		}, 512)
+	})
 }
 
 func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[string]any) runner.Spec {
@@ -116,71 +121,74 @@ func startSpec(t *testing.T, c *runnertest.Collector, script string, cfg map[str
 // TestRunner_CancelDeletesJobWithPropagation: Stop deletes the pods with
 // the grace period and the Job with foreground propagation.
 func TestRunner_CancelDeletesJobWithPropagation(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
-	c := runnertest.NewCollector()
-	spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
-	h, err := r.Start(runnertest.Ctx(t), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(h)
-	c.Await(t, "ready")
-	if err := r.Stop(runnertest.Ctx(t), h, 7*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	jobs := k.deletionsOf("jobs")
-	if len(jobs) == 0 || jobs[0].propagation == nil || *jobs[0].propagation != metav1.DeletePropagationForeground || *jobs[0].grace != 7 {
-		t.Fatalf("job deletions %+v, want foreground propagation with grace 7", jobs)
-	}
-	pods := k.deletionsOf("pods")
-	if len(pods) == 0 || pods[0].grace == nil || *pods[0].grace != 7 {
-		t.Fatalf("pod deletions %+v, want grace 7", pods)
-	}
-	if res, _ := r.Wait(runnertest.Ctx(t), h); res.ExitCode != 0 || c.Lines("")[1] != "bye" {
-		t.Fatalf("result %s, output %q", res, c.Lines(""))
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		c := runnertest.NewCollector()
+		spec := startSpec(t, c, `trap 'echo bye; exit 0' TERM; echo ready; sleep 60 & wait`, map[string]any{"namespace": "ns1"})
+		h, err := r.Start(runnertest.Ctx(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release(h)
+		c.Await(t, "ready")
+		if err := r.Stop(runnertest.Ctx(t), h, 7*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		jobs := k.deletionsOf("jobs")
+		if len(jobs) == 0 || jobs[0].propagation == nil || *jobs[0].propagation != metav1.DeletePropagationForeground || *jobs[0].grace != 7 {
+			t.Fatalf("job deletions %+v, want foreground propagation with grace 7", jobs)
+		}
+		pods := k.deletionsOf("pods")
+		if len(pods) == 0 || pods[0].grace == nil || *pods[0].grace != 7 {
+			t.Fatalf("pod deletions %+v, want grace 7", pods)
+		}
+		if res, _ := r.Wait(runnertest.Ctx(t), h); res.ExitCode != 0 || c.Lines("")[1] != "bye" {
+			t.Fatalf("result %s, output %q", res, c.Lines(""))
+		}
+	})
 }
 
 // TestRunner_UnschedulablePodTimesOut: a pod that never schedules fails
 // Start after pod_start_timeout_seconds with the scheduler's reason, and
 // the Job is deleted.
 func TestRunner_UnschedulablePodTimesOut(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
-	spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
-	_, err := r.Start(runnertest.Ctx(t), spec)
-	if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
-		t.Fatalf("start: %v", err)
-	}
-	if d := k.deletionsOf("jobs"); len(d) != 1 {
-		t.Fatalf("job deletions %+v", d)
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		spec := startSpec(t, nil, "exit 0", map[string]any{"image": "orion-test/pending:1", "pod_start_timeout_seconds": 1})
+		_, err := r.Start(runnertest.Ctx(t), spec)
+		if err == nil || !strings.Contains(err.Error(), "no pod ran within 1s (Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.)") {
+			t.Fatalf("start: %v", err)
+		}
+		if d := k.deletionsOf("jobs"); len(d) != 1 {
+			t.Fatalf("job deletions %+v", d)
+		}
+	})
 }
 
 // TestRunner_PodDeletedExternally: a pod deleted by someone else ends the
 // run with an error (CRASHED), not a success.
 func TestRunner_JobVanishes(t *testing.T) {
-	k := newKubelet(t)
-	r := New(Config{Clientset: k.cs, Logs: k.logs})
-	c := runnertest.NewCollector()
-	spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
-	h, err := r.Start(runnertest.Ctx(t), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(h)
-	c.Await(t, "ready")
-	// kubectl delete pod --grace-period=0
-	zero := int64(0)
-	pods, _ := k.cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
-	if err := k.cs.CoreV1().Pods("default").Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Wait(runnertest.Ctx(t), h)
-	if err != nil || res.Success() || res.ExitCode != 137 {
-		t.Fatalf("result %s %v, want the kubelet's exit code 137", res, err)
-	}
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		c := runnertest.NewCollector()
+		spec := startSpec(t, c, `trap '' TERM; echo ready; while :; do sleep 1; done`, nil)
+		h, err := r.Start(runnertest.Ctx(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release(h)
+		c.Await(t, "ready")
+		// kubectl delete pod --grace-period=0
+		zero := int64(0)
+		pods, _ := k.cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
+		if err := k.cs.CoreV1().Pods("default").Delete(context.Background(), pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Wait(runnertest.Ctx(t), h)
+		if err != nil || res.Success() || res.ExitCode != 137 {
+			t.Fatalf("result %s %v, want the kubelet's exit code 137", res, err)
+		}
+	})
 }
 
 // TestManifest_Golden compares the generated Job and ConfigMap with
@@ -243,5 +251,93 @@ func TestJobName(t *testing.T) {
 	}
 	if JobName("run", 1) == JobName("run", 2) {
 		t.Fatal("epochs share a name")
+	}
+}
+
+// collectingCluster holds a supervisor's final log read (the drain after
+// the container ended) until gate closes, and reports when it deleted the
+// Job.
+type collectingCluster struct {
+	Cluster
+	draining, gate, deleted chan struct{}
+	drainOnce, deleteOnce   sync.Once
+}
+
+func (c *collectingCluster) PodLogs(ctx context.Context, ns, pod string, opts *corev1.PodLogOptions) (io.ReadCloser, error) {
+	if !opts.Follow {
+		c.drainOnce.Do(func() { close(c.draining) })
+		select {
+		case <-c.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return c.Cluster.PodLogs(ctx, ns, pod, opts)
+}
+
+func (c *collectingCluster) DeleteJob(ctx context.Context, ns, name string, opts metav1.DeleteOptions) error {
+	err := c.Cluster.DeleteJob(ctx, ns, name, opts)
+	c.deleteOnce.Do(func() { close(c.deleted) })
+	return err
+}
+
+// lateCluster makes GetJob wait for ready, after saying it was called.
+type lateCluster struct {
+	Cluster
+	called, ready chan struct{}
+	once          sync.Once
+}
+
+func (c *lateCluster) GetJob(ctx context.Context, ns, name string) (*batchv1.Job, error) {
+	c.once.Do(func() { close(c.called) })
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return c.Cluster.GetJob(ctx, ns, name)
+}
+
+// TestRunner_ReattachWhileEarlierSupervisorCollects: a runner that reattaches
+// while an earlier one (an agent process still finishing) records the exit
+// and deletes the Job between the reattaching runner's look at the record
+// and its look at the Job takes the recorded exit instead of reporting the
+// run gone.
+func TestRunner_ReattachWhileEarlierSupervisorCollects(t *testing.T) {
+	k := newKubelet(t)
+	first := &collectingCluster{Cluster: k.cluster(), draining: make(chan struct{}), gate: make(chan struct{}), deleted: make(chan struct{})}
+	r1 := New(Config{Cluster: first})
+	c := runnertest.NewCollector()
+	spec := startSpec(t, c, `echo done; exit 6`, nil)
+	h, err := r1.Start(runnertest.Ctx(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Release(h)
+	ctx := runnertest.Ctx(t)
+	await := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what, ctx.Err())
+		}
+	}
+	await(first.draining, "the container's end") // its exit is not recorded yet
+
+	second := &lateCluster{Cluster: k.cluster(), called: make(chan struct{}), ready: first.deleted}
+	r2 := New(Config{Cluster: second})
+	defer r2.Release(h)
+	reattached := make(chan error, 1)
+	go func() { reattached <- r2.Reattach(ctx, h, nil, nil) }()
+	await(second.called, "the Job's lookup") // no record seen
+	close(first.gate)
+	if err := <-reattached; err != nil {
+		t.Fatalf("reattach: %v", err)
+	}
+	for _, r := range []*Runner{r1, r2} {
+		if res, err := r.Wait(runnertest.Ctx(t), h); err != nil || res.ExitCode != 6 {
+			t.Fatalf("result %s, %v, want exit code 6", res, err)
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/agent/runner/internal/stamped"
@@ -39,7 +38,7 @@ type run struct {
 	handle     runner.Handle
 	data       handleData
 	autoRemove bool
-	logs       LogStreamer
+	cl         Cluster // nil for a run whose exit was recorded
 	log        hclog.Logger
 
 	done   chan struct{}
@@ -49,9 +48,9 @@ type run struct {
 	cancel context.CancelFunc
 }
 
-func newRun(d handleData, autoRemove bool, logs LogStreamer, log hclog.Logger) *run {
+func newRun(d handleData, autoRemove bool, cl Cluster, log hclog.Logger) *run {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &run{handle: d.handle(), data: d, autoRemove: autoRemove, logs: logs, log: log,
+	return &run{handle: d.handle(), data: d, autoRemove: autoRemove, cl: cl, log: log,
 		done: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
@@ -73,19 +72,18 @@ func flowStatus(pod *corev1.Pod) *corev1.ContainerStatus {
 // every change, until fn returns true, ctx ends (its error) or the Job is
 // found finished without any pod left (onGone decides the outcome). A
 // broken watch is re-established.
-func (p *run) watchPods(ctx context.Context, cs kubernetes.Interface, fn func(pod *corev1.Pod, deleted bool) bool, onGone func(job *batchv1.Job) bool) error {
-	pods := cs.CoreV1().Pods(p.data.Namespace)
+func (p *run) watchPods(ctx context.Context, fn func(pod *corev1.Pod, deleted bool) bool, onGone func(job *batchv1.Job) bool) error {
 	for {
 		// Watch first, then list: nothing that happens in between is
 		// missed.
-		w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: p.selector()})
+		w, err := p.cl.WatchPods(ctx, p.data.Namespace, metav1.ListOptions{LabelSelector: p.selector()})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			p.log.Debug("cannot watch pods; retrying", "error", apiMessage(err))
 		} else {
-			done, err := p.consume(ctx, cs, w, fn, onGone)
+			done, err := p.consume(ctx, w, fn, onGone)
 			w.Stop()
 			if done || err != nil {
 				return err
@@ -99,8 +97,8 @@ func (p *run) watchPods(ctx context.Context, cs kubernetes.Interface, fn func(po
 	}
 }
 
-func (p *run) consume(ctx context.Context, cs kubernetes.Interface, w watch.Interface, fn func(*corev1.Pod, bool) bool, onGone func(*batchv1.Job) bool) (bool, error) {
-	list, err := cs.CoreV1().Pods(p.data.Namespace).List(ctx, metav1.ListOptions{LabelSelector: p.selector()})
+func (p *run) consume(ctx context.Context, w watch.Interface, fn func(*corev1.Pod, bool) bool, onGone func(*batchv1.Job) bool) (bool, error) {
+	list, err := p.cl.ListPods(ctx, p.data.Namespace, metav1.ListOptions{LabelSelector: p.selector()})
 	if err != nil {
 		return false, nil
 	}
@@ -110,7 +108,7 @@ func (p *run) consume(ctx context.Context, cs kubernetes.Interface, w watch.Inte
 		}
 	}
 	if len(list.Items) == 0 && onGone != nil {
-		job, err := cs.BatchV1().Jobs(p.data.Namespace).Get(ctx, p.data.Name, metav1.GetOptions{})
+		job, err := p.cl.GetJob(ctx, p.data.Namespace, p.data.Name)
 		if apierrors.IsNotFound(err) {
 			if onGone(nil) {
 				return true, nil
@@ -141,12 +139,12 @@ func (p *run) consume(ctx context.Context, cs kubernetes.Interface, w watch.Inte
 }
 
 // awaitStart waits until the pod runs, or reports why it cannot.
-func (p *run) awaitStart(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+func (p *run) awaitStart(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var failure error
 	var lastPending string
-	err := p.watchPods(ctx, cs, func(pod *corev1.Pod, deleted bool) bool {
+	err := p.watchPods(ctx, func(pod *corev1.Pod, deleted bool) bool {
 		if deleted {
 			failure = fmt.Errorf("the pod %s was deleted before it ran", pod.Name)
 			return true
@@ -201,7 +199,7 @@ func (p *run) awaitStart(ctx context.Context, cs kubernetes.Interface, timeout t
 // supervise streams the log and watches the pod until the container
 // terminated, then records the exit, deletes the Job (when asked) and
 // closes done.
-func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
+func (p *run) supervise(ld *stamped.Delivery) {
 	defer close(p.done)
 	logsDone := make(chan struct{})
 	podName := make(chan string, 1)
@@ -215,7 +213,7 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 	}()
 	var res *runner.ExitResult
 	sent, followed := false, ""
-	err := p.watchPods(p.ctx, cs, func(pod *corev1.Pod, deleted bool) bool {
+	err := p.watchPods(p.ctx, func(pod *corev1.Pod, deleted bool) bool {
 		st := flowStatus(pod)
 		if !sent && (st != nil && (st.State.Running != nil || st.State.Terminated != nil)) {
 			podName <- pod.Name
@@ -294,7 +292,7 @@ func (p *run) supervise(cs kubernetes.Interface, ld *stamped.Delivery) {
 		p.log.Warn("cannot record the Job's exit", "error", err)
 	}
 	if p.autoRemove {
-		p.cleanup(cs, false)
+		p.cleanup(false)
 	}
 	p.result = *res
 }
@@ -308,7 +306,7 @@ func (p *run) follow(pod string, ld *stamped.Delivery) {
 			opts.SinceTime = &mt
 		}
 	}
-	rc, err := p.logs(p.ctx, p.data.Namespace, pod, opts)
+	rc, err := p.cl.PodLogs(p.ctx, p.data.Namespace, pod, opts)
 	if err != nil {
 		if p.ctx.Err() == nil {
 			p.log.Warn("cannot follow the pod's log", "error", apiMessage(err))
@@ -343,7 +341,7 @@ func (p *run) drain(pod string, ld *stamped.Delivery) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
-	rc, err := p.logs(ctx, p.data.Namespace, pod, opts)
+	rc, err := p.cl.PodLogs(ctx, p.data.Namespace, pod, opts)
 	if err != nil {
 		return // the pod may be gone already: what was followed stands
 	}
@@ -363,15 +361,15 @@ func (p *run) drain(pod string, ld *stamped.Delivery) {
 
 // deleteAll deletes the pods with grace and the Job with foreground
 // propagation (its pods first, then the Job).
-func (p *run) deleteAll(ctx context.Context, cs kubernetes.Interface, grace time.Duration) error {
+func (p *run) deleteAll(ctx context.Context, grace time.Duration) error {
 	secs := int64((grace + time.Second - 1) / time.Second)
-	err := cs.CoreV1().Pods(p.data.Namespace).DeleteCollection(ctx,
+	err := p.cl.DeletePods(ctx, p.data.Namespace,
 		metav1.DeleteOptions{GracePeriodSeconds: &secs}, metav1.ListOptions{LabelSelector: p.selector()})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete the pods of Job %s: %v", p.handle.ID, apiMessage(err))
 	}
 	fg := metav1.DeletePropagationForeground
-	err = cs.BatchV1().Jobs(p.data.Namespace).Delete(ctx, p.data.Name, metav1.DeleteOptions{GracePeriodSeconds: &secs, PropagationPolicy: &fg})
+	err = p.cl.DeleteJob(ctx, p.data.Namespace, p.data.Name, metav1.DeleteOptions{GracePeriodSeconds: &secs, PropagationPolicy: &fg})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete Job %s: %v", p.handle.ID, apiMessage(err))
 	}
@@ -380,7 +378,7 @@ func (p *run) deleteAll(ctx context.Context, cs kubernetes.Interface, grace time
 
 // cleanup deletes the Job (its pods with it) and the ConfigMap, logging
 // failures. force deletes pods at once.
-func (p *run) cleanup(cs kubernetes.Interface, force bool) {
+func (p *run) cleanup(force bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bg := metav1.DeletePropagationBackground
@@ -389,10 +387,10 @@ func (p *run) cleanup(cs kubernetes.Interface, force bool) {
 		zero := int64(0)
 		opts.GracePeriodSeconds = &zero
 	}
-	if err := cs.BatchV1().Jobs(p.data.Namespace).Delete(ctx, p.data.Name, opts); err != nil && !apierrors.IsNotFound(err) {
+	if err := p.cl.DeleteJob(ctx, p.data.Namespace, p.data.Name, opts); err != nil && !apierrors.IsNotFound(err) {
 		p.log.Warn("cannot delete the Job", "error", apiMessage(err))
 	}
-	if err := cs.CoreV1().ConfigMaps(p.data.Namespace).Delete(ctx, p.data.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := p.cl.DeleteConfigMap(ctx, p.data.Namespace, p.data.Name); err != nil && !apierrors.IsNotFound(err) {
 		p.log.Warn("cannot delete the ConfigMap", "error", apiMessage(err))
 	}
 }
