@@ -26,7 +26,7 @@ var benchKeys = map[string]map[string]bool{
 	"api": {"api_read_rps_grpc": false, "api_read_p99_ms_grpc": false, "api_read_rps_http": false,
 		"api_read_p99_ms_http": false, "api_write_rps_grpc": false},
 	"e2e":       {"hello_world_e2e_ms.p50": false, "hello_world_e2e_ms.p99": false},
-	"scheduler": {"scheduler_pass_ms_10k": true},
+	"scheduler": {"scheduler_pass_ms_10k": true, "scheduler_first_pass_ms_10k": true, "scheduler_first_minute_pass_ms_10k": true},
 	"list":      {"list_p99_ms_1m": false},
 }
 

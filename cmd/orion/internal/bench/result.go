@@ -44,6 +44,7 @@ type Result struct {
 
 	SchedulerPassMs10K          *float64 `json:"scheduler_pass_ms_10k,omitempty"`
 	SchedulerFirstPassMs10K     *float64 `json:"scheduler_first_pass_ms_10k,omitempty"`
+	SchedulerFirstMinuteMs10K   *float64 `json:"scheduler_first_minute_pass_ms_10k,omitempty"`
 	SchedulerRunsCreatedPerPass *float64 `json:"scheduler_runs_created_per_pass,omitempty"`
 
 	ServerStartMs      *float64   `json:"server_start_ms,omitempty"`

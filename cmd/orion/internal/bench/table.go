@@ -40,6 +40,7 @@ func (r *Result) rows() []row {
 	add("server_start_ms_1m", r.ServerStartMs1M, "ms", "")
 	add("scheduler_pass_ms_10k", r.SchedulerPassMs10K, "cpu ms", "<= 200")
 	add("scheduler_first_pass_ms_10k", r.SchedulerFirstPassMs10K, "cpu ms", "")
+	add("scheduler_first_minute_pass_ms_10k", r.SchedulerFirstMinuteMs10K, "cpu ms", "")
 	add("scheduler_runs_created_per_pass", r.SchedulerRunsCreatedPerPass, "runs", "")
 	add("server_start_ms", r.ServerStartMs, "ms", "<= 100")
 	add("deployment_create_ms", r.DeploymentCreateMs, "ms", "<= 300")
