@@ -40,6 +40,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/outcome"
 	"github.com/orion-run/orion/agent/runner/internal/stamped"
 	"github.com/orion-run/orion/infra"
 )
@@ -273,12 +274,7 @@ func (r *Runner) Wait(ctx context.Context, h runner.Handle) (runner.ExitResult, 
 	if err != nil {
 		return runner.ExitResult{}, err
 	}
-	select {
-	case <-p.done:
-		return p.result, nil
-	case <-ctx.Done():
-		return runner.ExitResult{}, ctx.Err()
-	}
+	return p.exit.Wait(ctx)
 }
 
 // Stop stops the container the engine's way: SIGTERM, then SIGKILL after
@@ -289,10 +285,8 @@ func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration)
 	if err != nil {
 		return err
 	}
-	select {
-	case <-p.done:
+	if p.exit.Ended() {
 		return nil
-	default:
 	}
 	cli, err := r.client()
 	if err != nil {
@@ -302,12 +296,8 @@ func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration)
 	if err := cli.ContainerStop(ctx, p.data.ContainerID, container.StopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("stop container %s: %s", p.data.Name, engineMessage(err))
 	}
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err = p.exit.Wait(ctx)
+	return err
 }
 
 // Recover finds a container started by an earlier agent process, without
@@ -335,8 +325,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	stateDir := filepath.Join(d.Dir, StateDirName)
 	if res, ok := stamped.ReadExit(stateDir); ok {
 		p := newRun(d, false, nil)
-		p.result = res
-		close(p.done)
+		p.exit = outcome.Recorded(res)
 		r.runs[h.ID] = p
 		return nil
 	}
@@ -375,10 +364,7 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 // runner.ErrNotRunning when nothing was started there.
 func (r *Runner) Locate(workdir string) (runner.Handle, error) {
 	var d handleData
-	if err := stamped.ReadJSON(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return runner.Handle{}, runner.ErrNotRunning
-		}
+	if err := stamped.ReadHandle(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
 		return runner.Handle{}, err
 	}
 	d.Dir = workdir

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/outcome"
 	"github.com/orion-run/orion/agent/runner/internal/stamped"
 )
 
@@ -24,8 +25,7 @@ type run struct {
 	autoRemove bool
 	collect    []string
 
-	done   chan struct{} // closed once the exit and all output were collected
-	result runner.ExitResult
+	exit *outcome.Exit // ends once the exit and all output were collected
 
 	ctx    context.Context // cancelled by release
 	cancel context.CancelFunc
@@ -34,16 +34,19 @@ type run struct {
 func newRun(d handleData, autoRemove bool, collect []string) *run {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &run{handle: d.handle(), data: d, autoRemove: autoRemove, collect: collect,
-		done: make(chan struct{}), ctx: ctx, cancel: cancel}
+		exit: outcome.New(), ctx: ctx, cancel: cancel}
 }
 
 func (p *run) release() { p.cancel() }
 
 // supervise follows the output until the container stopped, then records
-// its exit, collects files, removes the container (when asked) and closes
-// done. It ends early, recording nothing, when the run is released.
+// its exit, collects files, removes the container (when asked) and ends
+// p.exit. It ends early, recording nothing, when the run is released.
 func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logger) {
-	defer close(p.done)
+	p.exit.End(p.collectExit(cli, ld, log))
+}
+
+func (p *run) collectExit(cli *client.Client, ld *stamped.Delivery, log hclog.Logger) runner.ExitResult {
 	id := p.data.ContainerID
 	logsDone := make(chan error, 1)
 	go func() { logsDone <- p.follow(cli, ld) }()
@@ -59,8 +62,7 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 	case err := <-errc:
 		if p.ctx.Err() != nil {
 			<-logsDone
-			p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
-			return
+			return outcome.Released
 		}
 		res = runner.ExitResult{ExitCode: -1, Err: fmt.Errorf("lost track of container %s: %s", p.data.Name, engineMessage(err))}
 		if cerrdefs.IsNotFound(err) {
@@ -68,8 +70,7 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 			// the meantime: then its record is the outcome.
 			if rec, ok := stamped.ReadExit(filepath.Join(p.data.Dir, StateDirName)); ok {
 				<-logsDone
-				p.result = rec
-				return
+				return rec
 			}
 			res.Err = fmt.Errorf("container %s was removed before it was collected", p.data.Name)
 		}
@@ -80,8 +81,7 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 		log.Warn("container output ended with an error", "error", err)
 	}
 	if p.ctx.Err() != nil {
-		p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
-		return
+		return outcome.Released
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
 	defer cancel()
@@ -105,7 +105,7 @@ func (p *run) supervise(cli *client.Client, ld *stamped.Delivery, log hclog.Logg
 			log.Warn("cannot remove the container", "error", engineMessage(err))
 		}
 	}
-	p.result = res
+	return res
 }
 
 // follow delivers the container's output from the recorded position until

@@ -40,6 +40,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/outcome"
 	"github.com/orion-run/orion/agent/runner/internal/stamped"
 	"github.com/orion-run/orion/infra"
 )
@@ -241,12 +242,7 @@ func (r *Runner) Wait(ctx context.Context, h runner.Handle) (runner.ExitResult, 
 	if err != nil {
 		return runner.ExitResult{}, err
 	}
-	select {
-	case <-p.done:
-		return p.result, nil
-	case <-ctx.Done():
-		return runner.ExitResult{}, ctx.Err()
-	}
+	return p.exit.Wait(ctx)
 }
 
 // Stop deletes the pod with grace as its termination grace period (the
@@ -257,20 +253,14 @@ func (r *Runner) Stop(ctx context.Context, h runner.Handle, grace time.Duration)
 	if err != nil {
 		return err
 	}
-	select {
-	case <-p.done:
+	if p.exit.Ended() {
 		return nil
-	default:
 	}
 	if err := p.deleteAll(ctx, grace); err != nil {
 		return err
 	}
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err = p.exit.Wait(ctx)
+	return err
 }
 
 // Recover finds a Job started by an earlier agent process, without its
@@ -334,8 +324,7 @@ func (r *Runner) adoptRecordedExit(id string, d handleData, stateDir string) boo
 		return false
 	}
 	p := newRun(d, false, nil, r.log)
-	p.result = res
-	close(p.done)
+	p.exit = outcome.Recorded(res)
 	r.runs[id] = p
 	return true
 }
@@ -344,10 +333,7 @@ func (r *Runner) adoptRecordedExit(id string, d handleData, stateDir string) boo
 // run whose handle the agent did not get to save.
 func (r *Runner) Locate(workdir string) (runner.Handle, error) {
 	var d handleData
-	if err := stamped.ReadJSON(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return runner.Handle{}, runner.ErrNotRunning
-		}
+	if err := stamped.ReadHandle(filepath.Join(workdir, StateDirName, handleFileName), &d); err != nil {
 		return runner.Handle{}, err
 	}
 	d.Dir = workdir

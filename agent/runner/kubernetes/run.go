@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/outcome"
 	"github.com/orion-run/orion/agent/runner/internal/stamped"
 )
 
@@ -41,8 +42,7 @@ type run struct {
 	cl         Cluster // nil for a run whose exit was recorded
 	log        hclog.Logger
 
-	done   chan struct{}
-	result runner.ExitResult
+	exit *outcome.Exit
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -51,7 +51,7 @@ type run struct {
 func newRun(d handleData, autoRemove bool, cl Cluster, log hclog.Logger) *run {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &run{handle: d.handle(), data: d, autoRemove: autoRemove, cl: cl, log: log,
-		done: make(chan struct{}), ctx: ctx, cancel: cancel}
+		exit: outcome.New(), ctx: ctx, cancel: cancel}
 }
 
 func (p *run) release() { p.cancel() }
@@ -198,9 +198,12 @@ func (p *run) awaitStart(ctx context.Context, timeout time.Duration) error {
 
 // supervise streams the log and watches the pod until the container
 // terminated, then records the exit, deletes the Job (when asked) and
-// closes done.
+// ends p.exit.
 func (p *run) supervise(ld *stamped.Delivery) {
-	defer close(p.done)
+	p.exit.End(p.collectExit(ld))
+}
+
+func (p *run) collectExit(ld *stamped.Delivery) runner.ExitResult {
 	logsDone := make(chan struct{})
 	podName := make(chan string, 1)
 	go func() {
@@ -261,8 +264,7 @@ func (p *run) supervise(ld *stamped.Delivery) {
 	if err != nil || res == nil || p.ctx.Err() != nil { // released
 		p.cancel()
 		<-logsDone
-		p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
-		return
+		return outcome.Released
 	}
 	if !sent {
 		close(podName) // nothing to follow
@@ -272,8 +274,7 @@ func (p *run) supervise(ld *stamped.Delivery) {
 		// meantime: then its record is the outcome.
 		if rec, ok := stamped.ReadExit(filepath.Join(p.data.Dir, StateDirName)); ok {
 			<-logsDone
-			p.result = rec
-			return
+			return rec
 		}
 	}
 	// The log stream ends when the container terminated; bound the wait in
@@ -294,7 +295,7 @@ func (p *run) supervise(ld *stamped.Delivery) {
 	if p.autoRemove {
 		p.cleanup(false)
 	}
-	p.result = *res
+	return *res
 }
 
 // follow delivers the flow container's log from the recorded position.

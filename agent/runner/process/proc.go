@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/orion-run/orion/agent/runner"
+	"github.com/orion-run/orion/agent/runner/internal/outcome"
 )
 
 // proc is one shim, started here (owned: reaped is set) or found again
@@ -32,8 +33,7 @@ type proc struct {
 	reaped     <-chan struct{}
 	shimResult *runner.ExitResult
 
-	done   chan struct{} // closed once the flow ended and output was delivered
-	result runner.ExitResult
+	exit *outcome.Exit // ends once the flow ended and output was delivered
 
 	quit     chan struct{} // closed by release: stop delivering output
 	quitOnce sync.Once
@@ -42,7 +42,7 @@ type proc struct {
 func newProc(h runner.Handle, d handleData) *proc {
 	return &proc{
 		handle: h, pid: d.PID, pgid: d.PGID, ticks: d.StartTicks, dir: d.Dir,
-		done: make(chan struct{}), quit: make(chan struct{}),
+		exit: outcome.New(), quit: make(chan struct{}),
 	}
 }
 
@@ -122,25 +122,26 @@ func startShim(ctx context.Context, dir string, spec shimSpec) (*startedShim, er
 	return sh, nil
 }
 
-// supervise delivers the output until the flow ended, then records the
-// result and closes done. It ends early when the handle is released.
+// supervise delivers the output until the flow ended, then ends p.exit
+// with the result. It ends early when the handle is released.
 func (p *proc) supervise(t *tailer, poll time.Duration) {
-	defer close(p.done)
+	p.exit.End(p.follow(t, poll))
+}
+
+func (p *proc) follow(t *tailer, poll time.Duration) runner.ExitResult {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
 		t.poll(false)
 		if res, ok := p.finished(); ok {
 			t.poll(true)
-			p.result = res
-			return
+			return res
 		}
 		select {
 		case <-tick.C:
 		case <-p.reaped: // nil (never ready) for a reattached shim
 		case <-p.quit:
-			p.result = runner.ExitResult{ExitCode: -1, Err: runner.ErrUnknownHandle}
-			return
+			return outcome.Released
 		}
 	}
 }

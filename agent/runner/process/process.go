@@ -140,12 +140,7 @@ func (r *Runner) Wait(ctx context.Context, h runner.Handle) (runner.ExitResult, 
 	if err != nil {
 		return runner.ExitResult{}, err
 	}
-	select {
-	case <-p.done:
-		return p.result, nil
-	case <-ctx.Done():
-		return runner.ExitResult{}, ctx.Err()
-	}
+	return p.exit.Wait(ctx)
 }
 
 // Stop sends SIGTERM to the process group (shim, flow and whatever the flow

@@ -274,3 +274,14 @@ func ReadJSON(path string, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// ReadHandle decodes the handle record at path into v, for a runner's
+// Locate. It returns runner.ErrNotRunning when there is no record (nothing
+// was started there).
+func ReadHandle(path string, v any) error {
+	err := ReadJSON(path, v)
+	if errors.Is(err, os.ErrNotExist) {
+		return runner.ErrNotRunning
+	}
+	return err
+}
