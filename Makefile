@@ -85,11 +85,12 @@ lint: tools $(NODE_STAMP) ## go vet, gofmt, buf lint, buf format, OpenAPI valida
 	node scripts/validate-openapi.mjs gen/openapi/orion.swagger.json
 
 .PHONY: test
-test: deps check-generate lint ## Everything CI runs: installs what the tests need, checks generated code and lint, runs all tests with -race (a private Docker engine started for them) and a short fuzz run
+test: deps check-generate lint ## Everything CI runs: installs what the tests need, checks generated code and lint, runs all tests with -race (a private Docker engine started for them), a short fuzz run and every Go benchmark once
 	mkdir -p $(TMP)
 	eval "$$(scripts/docker-test-engine env)"; \
 	$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee $(TMP)/test.log | scripts/test-summary
 	$(MAKE) fuzz-short
+	$(MAKE) bench-smoke
 
 # Native Go fuzz targets: package:target. make test runs each briefly;
 # `make fuzz FUZZTIME=10m` runs them longer.
@@ -140,8 +141,12 @@ bench-short: build ## A quick `orion bench` (dispatch, throughput, api, rss at s
 GO_BENCH      ?= .
 GO_BENCHTIME  ?= 1s
 .PHONY: bench-go
-bench-go: ## The Go benchmarks of the hot paths (store, rules, dispatch, gateway); GO_BENCH=regexp GO_BENCHTIME=5s
-	$(GO) test -run '^$$' -bench '$(GO_BENCH)' -benchtime $(GO_BENCHTIME) -benchmem ./server/store/bolt ./server/orchestration ./server/dispatch ./server
+bench-go: ## The Go benchmarks of the hot paths (store, rules, dispatch, scheduler, gateway); GO_BENCH=regexp GO_BENCHTIME=5s
+	$(GO) test -run '^$$' -bench '$(GO_BENCH)' -benchtime $(GO_BENCHTIME) -benchmem ./server/store/bolt ./server/orchestration ./server/dispatch ./server/scheduler ./server
+
+.PHONY: bench-smoke
+bench-smoke: ## Every Go benchmark once (part of make test: they must run, their timings are not checked)
+	@$(MAKE) bench-go GO_BENCHTIME=1x
 
 .PHONY: test-short
 test-short: ## Unit tests only (skips the end-to-end tests)
