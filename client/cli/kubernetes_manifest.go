@@ -275,7 +275,7 @@ spec:
       containers:
       - name: agent
         image: {{.Image}}
-        command: [orion, agent, start, --work-queue, {{.WorkQueue}}, --name, orion-agent, --log-json]
+        command: [orion, agent, start, --work-queue, {{.WorkQueue}}, --name, orion-agent, --log-format, json]
         env:
         - name: ORION_API_URL
           value: http://orion:{{.Port}}

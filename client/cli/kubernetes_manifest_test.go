@@ -73,7 +73,8 @@ func TestKubernetesManifest(t *testing.T) {
 	agent := byKind["Deployment/orion-agent"]
 	if get(agent, "spec", "template", "spec", "serviceAccountName") != "orion-agent" ||
 		get(agent, "spec", "template", "spec", "containers", 0, "env", 0, "value") != "http://orion:4200" ||
-		get(agent, "spec", "template", "spec", "containers", 0, "command", 4) != "k8s" {
+		get(agent, "spec", "template", "spec", "containers", 0, "command", 4) != "k8s" ||
+		get(agent, "spec", "template", "spec", "containers", 0, "command", 8) != "json" {
 		t.Errorf("agent deployment: %v", agent)
 	}
 	rules := get(byKind["Role/orion-agent"], "rules").([]any)

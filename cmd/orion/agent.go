@@ -24,10 +24,10 @@ func agentCommand() *cobra.Command {
 
 func agentStartCommand() *cobra.Command {
 	var (
-		queues              []string
-		name, logLevel      string
-		limit               int
-		logJSON, hideBanner bool
+		queues                    []string
+		name, logLevel, logFormat string
+		limit                     int
+		logJSON, hideBanner       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "start [WORK_QUEUE]",
@@ -41,7 +41,11 @@ func agentStartCommand() *cobra.Command {
 				queues = []string{"default"}
 			}
 			apiURL := client.APIURL(flagString(cmd, "api-url"))
-			log := newLogger("orion", logLevel, logJSON || os.Getenv("ORION_LOG_FORMAT") == "json", cmd.ErrOrStderr())
+			jsonLogs, err := parseLogFormat(logFormat)
+			if err != nil {
+				return err
+			}
+			log := newLogger("orion", logLevel, jsonLogs || logJSON, cmd.ErrOrStderr())
 			a, err := agent.New(agent.Config{
 				APIURL:     apiURL,
 				Name:       name,
@@ -75,10 +79,32 @@ func agentStartCommand() *cobra.Command {
 	cmd.Flags().StringSliceVarP(&queues, "work-queue", "q", nil, "work queue to take runs from (repeatable; default \"default\")")
 	cmd.Flags().StringVar(&name, "name", "", "agent name shown by the server (default: derived from the host name)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "maximum concurrent flow runs (0: no limit)")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "trace, debug, info, warn or error")
+	cmd.Flags().StringVar(&logLevel, "log-level", envOr("ORION_LOG_LEVEL", "info"), "trace, debug, info, warn or error (ORION_LOG_LEVEL)")
+	cmd.Flags().StringVar(&logFormat, "log-format", envOr("ORION_LOG_FORMAT", "text"), "text or json (ORION_LOG_FORMAT)")
 	cmd.Flags().BoolVar(&logJSON, "log-json", false, "write logs as JSON")
+	cmd.Flags().MarkDeprecated("log-json", "use --log-format json") //nolint:errcheck // the flag exists
 	cmd.Flags().BoolVar(&hideBanner, "hide-welcome", false, "accepted for Prefect compatibility")
 	return cmd
+}
+
+// envOr is the environment variable key, or def when it is unset or empty.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parseLogFormat reports whether a --log-format value asks for JSON logs.
+func parseLogFormat(v string) (bool, error) {
+	switch v {
+	case "json":
+		return true, nil
+	case "text":
+		return false, nil
+	default:
+		return false, fmt.Errorf("--log-format %q is not text or json", v)
+	}
 }
 
 // flagString reads a persistent flag by name, or "" when it is absent.

@@ -46,13 +46,8 @@ func serverStartCommand() *cobra.Command {
 				cfg.LogLevel = logLevel
 			}
 			if cmd.Flags().Changed("log-format") {
-				switch logFormat {
-				case "json":
-					cfg.LogJSON = true
-				case "text":
-					cfg.LogJSON = false
-				default:
-					return fmt.Errorf("--log-format %q is not text or json", logFormat)
+				if cfg.LogJSON, err = parseLogFormat(logFormat); err != nil {
+					return err
 				}
 			}
 			cfg.Insecure = insecureOK
