@@ -17,7 +17,6 @@ package infra
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -276,29 +275,4 @@ func mergeFields(dst, src map[string]*structpb.Value) {
 		}
 		dst[k] = v
 	}
-}
-
-// FieldNames returns the config fields a type accepts, sorted (nil for an
-// unknown type).
-func FieldNames(typ string) []string {
-	var c Config
-	var f *fieldSet
-	switch NormalizeType(typ) {
-	case TypeSubprocess:
-		f = subprocessFields(&c)
-	case TypeDocker:
-		f = dockerFields(&c)
-	case TypeKubernetes:
-		f = kubernetesFields(&c)
-	case TypeNoop:
-		f = &fieldSet{}
-	default:
-		return nil
-	}
-	names := make([]string, 0, len(f.fields))
-	for n := range f.fields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

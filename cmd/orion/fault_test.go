@@ -88,10 +88,9 @@ func TestFault_ServerKilled(t *testing.T) {
 	c.startServer()
 	t.Logf("server restarted in %s", time.Since(down).Round(time.Millisecond))
 
-	ex := c.executions()
 	for _, id := range ids {
 		run, _ := c.awaitState(id, 60*time.Second, "terminal", isTerminal)
-		ex = c.executions()
+		ex := c.executions()
 		if got := run.GetState().GetType(); got != orionv1.StateType_STATE_TYPE_COMPLETED {
 			t.Errorf("run %s ended %v: %s", id, got, run.GetState().GetMessage())
 		}

@@ -47,12 +47,3 @@ func RecordBinary(runtimeDir, binary string) error {
 	}
 	return nil
 }
-
-// RecordedBinary returns the path recorded by RecordBinary, or "" when none.
-func RecordedBinary(runtimeDir string) string {
-	data, err := os.ReadFile(filepath.Join(runtimeDir, BinaryFile))
-	if err != nil {
-		return ""
-	}
-	return string(bytes.TrimSpace(data))
-}

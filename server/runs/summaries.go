@@ -183,6 +183,3 @@ func QueueStats(tx store.Tx) ([]*orionv1.WorkQueueStats, error) {
 	slices.SortFunc(out, func(a, b *orionv1.WorkQueueStats) int { return cmp.Compare(a.GetWorkQueueName(), b.GetWorkQueueName()) })
 	return out, nil
 }
-
-// farFuture bounds by-state scans that want every run of a state.
-var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -198,14 +198,6 @@ func Command(field string, argv []string) error {
 	return nil
 }
 
-// PageSize checks a requested page size against max (0 means the default).
-func PageSize(field string, n int32, max int) error {
-	if n < 0 || int(n) > max {
-		return store.Invalidf("%s must be between 0 and %d", field, max)
-	}
-	return nil
-}
-
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

@@ -123,7 +123,7 @@ func (t *tx) RunIDsByState(st orionv1.StateType, before time.Time, fn func(id st
 	bound := timeKey(before)
 	pfx := []byte{byte(st)}
 	c := t.bucket(bucketRunsByState).Cursor()
-	for k, _ := c.Seek(pfx); k != nil && len(k) > 9 && k[0] == byte(st); k, _ = c.Next() {
+	for k, _ := c.Seek(pfx); len(k) > 9 && k[0] == byte(st); k, _ = c.Next() {
 		if string(k[1:9]) > string(bound[:]) {
 			return nil
 		}
