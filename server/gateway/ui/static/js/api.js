@@ -9,6 +9,11 @@ export function getToken() {
   return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY) || '';
 }
 
+/** Whether the token is remembered in the browser's storage. */
+export function tokenRemembered() {
+  return Boolean(localStorage.getItem(TOKEN_KEY));
+}
+
 /** Stores the token (remember: in localStorage, else for this tab only). */
 export function setToken(token, remember) {
   sessionStorage.removeItem(TOKEN_KEY);

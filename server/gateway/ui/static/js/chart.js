@@ -4,8 +4,10 @@ import { h, shortType, typeLabel } from './dom.js';
 
 const ORDER = ['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED', 'CANCELLING', 'RUNNING', 'PENDING', 'SCHEDULED', 'PAUSED'];
 
-function color(type) {
-  return getComputedStyle(document.documentElement).getPropertyValue(`--st-${type.toLowerCase()}`).trim() || '#6b7280';
+/** stateColors reads each state's colour from the stylesheet, once a draw. */
+function stateColors() {
+  const style = getComputedStyle(document.documentElement);
+  return Object.fromEntries(ORDER.map((t) => [t, style.getPropertyValue(`--st-${t.toLowerCase()}`).trim() || '#6b7280']));
 }
 
 const tickFmt = (span) => new Intl.DateTimeFormat(undefined, span > 2 * 86400e3
@@ -15,6 +17,7 @@ const tickFmt = (span) => new Intl.DateTimeFormat(undefined, span > 2 * 86400e3
 /** historyChart renders GetFlowRunHistory intervals. */
 export function historyChart(intervals, { title }) {
   const W = 1000, H = 170, top = 8, bottom = 22, left = 34;
+  const colors = stateColors();
   const totals = {};
   let max = 0;
   const bars = intervals.map((iv) => {
@@ -47,7 +50,7 @@ export function historyChart(intervals, { title }) {
       if (!n) continue;
       const hgt = (n / ymax) * plotH;
       y -= hgt;
-      const rect = h('svg:rect', { x, y, width: w, height: Math.max(hgt, 0.5), fill: color(t) });
+      const rect = h('svg:rect', { x, y, width: w, height: Math.max(hgt, 0.5), fill: colors[t] });
       rect.append(h('svg:title', {}, `${n} ${typeLabel(t)}, ${b.start.toLocaleString()}`));
       svg.append(rect);
     }
@@ -69,16 +72,16 @@ export function historyChart(intervals, { title }) {
     svg,
     h('ul', { class: 'legend', 'aria-label': 'Runs in the window by state' },
       present.length
-        ? present.map((t) => h('li', {}, swatch(t), `${typeLabel(t)}: ${totals[t]}`))
+        ? present.map((t) => h('li', {}, swatch(colors[t]), `${typeLabel(t)}: ${totals[t]}`))
         : h('li', { class: 'muted' }, summary)),
   ];
 }
 
 /** swatch is a legend colour square (coloured through the CSSOM, which the
  * CSP allows, unlike inline style attributes). */
-function swatch(type) {
+function swatch(color) {
   const el = h('span', { class: 'swatch', 'aria-hidden': 'true' });
-  el.style.background = color(type);
+  el.style.background = color;
   return el;
 }
 

@@ -67,7 +67,7 @@ export function link(href, ...children) { return h('a', { href }, ...children); 
 /** table builds a table with th scope=col headers; rows are arrays of cells
  * ({label} is taken from the header for narrow screens). The first cell of
  * each row is its header cell (th scope=row). */
-export function table(caption, headers, rows, { empty = 'Nothing to show.', cards = true } = {}) {
+export function table(caption, headers, rows, { empty = 'Nothing to show.' } = {}) {
   if (!rows.length) return h('p', { class: 'empty card' }, empty);
   const head = h('thead', {}, h('tr', {}, headers.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label ?? c))));
   const body = h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell, i) => {
@@ -75,7 +75,7 @@ export function table(caption, headers, rows, { empty = 'Nothing to show.', card
     const tag = i === 0 ? 'th' : 'td';
     return h(tag, { scope: i === 0 ? 'row' : null, 'data-label': hd.label ?? hd, class: hd.num ? 'num' : null }, cell);
   }))));
-  return h('div', { class: 'table-wrap' }, h('table', { class: cards ? 'cards' : null },
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'cards' },
     caption ? h('caption', { class: 'visually-hidden' }, caption) : null, head, body));
 }
 

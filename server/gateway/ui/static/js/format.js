@@ -1,5 +1,7 @@
 // Formatting of times, durations and JSON values for display.
 
+import { h } from './dom.js';
+
 const dateFmt = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
@@ -31,10 +33,10 @@ export function relative(ts, now = Date.now()) {
 }
 
 /** timeEl is a <time> showing a relative time, absolute in its title. */
-export function timeEl(h, ts, { relativeFirst = true } = {}) {
+export function timeEl(ts) {
   const d = toDate(ts);
   if (!d) return h('span', { class: 'muted' }, '—');
-  return h('time', { datetime: d.toISOString(), title: fmtTime(ts) }, relativeFirst ? relative(ts) : fmtTime(ts));
+  return h('time', { datetime: d.toISOString(), title: fmtTime(ts) }, relative(ts));
 }
 
 /** seconds parses a protobuf Duration in JSON ("12.5s"). */
@@ -56,9 +58,4 @@ export function fmtDuration(secs) {
   else if (s < 86400) out = `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
   else { s = Math.floor(s); out = `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`; }
   return neg ? `−${out}` : out;
-}
-
-/** json is a compact JSON rendering of a parameter value. */
-export function json(v) {
-  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v, null, 2);
 }

@@ -2,7 +2,7 @@
 // server answers every page path with index.html), the token dialog, and
 // page lifetimes (each page gets an AbortSignal that ends its fetches and
 // streams when the user navigates away).
-import { getToken, setToken } from './api.js';
+import { getToken, setToken, tokenRemembered } from './api.js';
 import { errorBox, h, replace } from './dom.js';
 import * as deployments from './pages/deployments.js';
 import * as deployment from './pages/deployment.js';
@@ -94,7 +94,7 @@ function openTokenDialog(message) {
   if (dialog.open) return;
   reason.textContent = message ? `${message} ${defaultReason}` : defaultReason;
   input.value = getToken();
-  remember.checked = Boolean(localStorage.getItem('orion.api_token'));
+  remember.checked = tokenRemembered();
   dialog.showModal();
   input.focus();
 }

@@ -120,10 +120,3 @@ export function describeSchedule(schedule) {
   }
   return null;
 }
-
-/** scheduleText is the one-line form: "every day at 09:00 America/New_York". */
-export function scheduleText(schedule) {
-  const d = describeSchedule(schedule);
-  if (!d) return '';
-  return d.tz ? `${d.text} ${d.tz}` : d.text;
-}

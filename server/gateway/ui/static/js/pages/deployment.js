@@ -99,14 +99,14 @@ export async function render(main, { params: [id], signal, navigate }) {
     const isUpcoming = (r) => r.state?.type === 'STATE_TYPE_SCHEDULED' && toDate(r.next_scheduled_start_time) > now;
     const next = runs.filter(isUpcoming).sort((a, b) => toDate(a.next_scheduled_start_time) - toDate(b.next_scheduled_start_time));
     replace(upcoming, table('Upcoming runs', ['Run', 'Scheduled for', 'Time'], next.slice(0, 10).map((r) => [
-      link(`/flow-runs/${r.id}`, r.name), fmtTime(r.next_scheduled_start_time), timeEl(h, r.next_scheduled_start_time),
+      link(`/flow-runs/${r.id}`, r.name), fmtTime(r.next_scheduled_start_time), timeEl(r.next_scheduled_start_time),
     ]), { empty: dep.schedule && !dep.is_schedule_active ? 'The schedule is paused.' : 'No scheduled runs.' }),
     next.length > 10 ? h('p', { class: 'muted' }, `and ${next.length - 10} more`) : null);
     const past = runs.filter((r) => !isUpcoming(r)).slice(0, 50);
     replace(history, table('Run history', ['Run', 'State', 'Expected start', 'Started', 'Duration', 'Parameters'], past.map((r) => [
       link(`/flow-runs/${r.id}`, h('span', { class: 'name' }, r.name)),
       stateBadge(r.state?.type, r.state?.name),
-      timeEl(h, r.expected_start_time),
+      timeEl(r.expected_start_time),
       r.start_time ? fmtTime(r.start_time) : h('span', { class: 'muted' }, '—'),
       fmtDuration(seconds(r.total_run_time) || null),
       h('code', {}, JSON.stringify(r.parameters || {})),

@@ -40,7 +40,7 @@ export async function render(main, { query, signal, setQuery }) {
           tags(d.tags),
           scheduleCell(d),
           d.work_queue_name || 'default',
-          s?.next_run ? timeEl(h, s.next_run.next_scheduled_start_time) : h('span', { class: 'muted' }, '—'),
+          s?.next_run ? timeEl(s.next_run.next_scheduled_start_time) : h('span', { class: 'muted' }, '—'),
           marks(s?.recent_runs),
         ];
       }), { empty: 'No deployment matches the filter.' }));

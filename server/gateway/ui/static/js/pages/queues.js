@@ -54,7 +54,7 @@ export async function render(main, { signal }) {
         a.connected ? h('span', { class: 'status on' }, 'Connected') : h('span', { class: 'status off' }, 'Disconnected'),
         tags(a.work_queues),
         a.limit ? `${a.runs_in_flight} / ${a.limit}` : String(a.runs_in_flight || 0),
-        h('span', { title: fmtTime(a.last_heartbeat_time) }, timeEl(h, a.last_heartbeat_time)),
+        h('span', { title: fmtTime(a.last_heartbeat_time) }, timeEl(a.last_heartbeat_time)),
         a.hostname || '—',
         a.version || '—',
       ]), { empty: 'No agents have connected. Start one: orion agent start --work-queue default' }));

@@ -51,7 +51,7 @@ export async function render(main, { params: [id], signal }) {
     cancelBtn.disabled = run.state?.type === 'STATE_TYPE_CANCELLING';
     retryBtn.hidden = !terminal || !run.deployment_id;
   };
-  const drawFacts = () => {
+  const drawTimings = () => {
     const a = agents.get(run.agent_id);
     const late = lateness(run);
     replace(facts,
@@ -67,11 +67,14 @@ export async function render(main, { params: [id], signal }) {
       h('dt', {}, 'Work queue'), h('dd', {}, run.work_queue_name || '—'),
       run.infrastructure_pid ? [h('dt', {}, 'Process'), h('dd', { class: 'mono' }, run.infrastructure_pid)] : null,
       h('dt', {}, 'Id'), h('dd', { class: 'mono' }, run.id));
+  };
+  const drawParams = () => {
     const entries = Object.entries(run.parameters || {});
     replace(params, entries.length
       ? h('dl', { class: 'kv', id: 'run-parameters' }, entries.map(([k, v]) => [h('dt', {}, k), h('dd', { class: 'mono' }, JSON.stringify(v))]))
       : h('p', { class: 'muted' }, 'No parameters.'));
   };
+  const drawFacts = () => { drawTimings(); drawParams(); };
   const drawStates = async () => {
     const resp = await api(`/flow_runs/${id}/states`, { signal });
     replace(timeline, (resp.states || []).map((s) => h('li', {},
@@ -147,7 +150,17 @@ export async function render(main, { params: [id], signal }) {
   }
 
   // Watch: the run now and after every change; ends after a terminal state.
+  let watching = false;
   async function watch() {
+    if (watching) return;
+    watching = true;
+    try {
+      await watchLoop();
+    } finally {
+      watching = false;
+    }
+  }
+  async function watchLoop() {
     let backoff = 1000;
     while (!signal.aborted) {
       try {
@@ -173,6 +186,6 @@ export async function render(main, { params: [id], signal }) {
   followLogs();
   watch();
   // Durations and lateness of a running run move with the clock.
-  const tick = setInterval(() => { if (!TERMINAL.has(run.state?.type)) drawFacts(); }, 1000);
+  const tick = setInterval(() => { if (!TERMINAL.has(run.state?.type)) drawTimings(); }, 1000);
   signal.addEventListener('abort', () => clearInterval(tick), { once: true });
 }

@@ -62,8 +62,8 @@ export async function render(main, { query, signal, setQuery }) {
       link(`/flow-runs/${r.id}`, h('span', { class: 'name' }, r.name)),
       deploymentLink(r),
       stateBadge(r.state?.type, r.state?.name),
-      h('span', {}, timeEl(h, r.next_scheduled_start_time || r.expected_start_time), h('br'), h('span', { class: 'muted' }, fmtTime(r.next_scheduled_start_time || r.expected_start_time))),
-      r.start_time ? timeEl(h, r.start_time) : h('span', { class: 'muted' }, '—'),
+      h('span', {}, timeEl(r.next_scheduled_start_time || r.expected_start_time), h('br'), h('span', { class: 'muted' }, fmtTime(r.next_scheduled_start_time || r.expected_start_time))),
+      r.start_time ? timeEl(r.start_time) : h('span', { class: 'muted' }, '—'),
       fmtDuration(seconds(r.total_run_time) || null),
     ]), { empty: 'No runs match. Run a deployment from its page, or: orion deployment run FLOW/DEPLOYMENT' }));
   };
@@ -77,11 +77,11 @@ export async function render(main, { query, signal, setQuery }) {
 
   // A change of filter restarts the page's live loop.
   let loop = null;
+  signal.addEventListener('abort', () => loop?.abort(), { once: true });
   const restart = async () => {
     setQuery({ state: stateSel.value, deployment: depSel.value, window: winSel.value === '24h' ? '' : winSel.value });
     loop?.abort();
     loop = new AbortController();
-    signal.addEventListener('abort', () => loop.abort(), { once: true });
     const s = loop.signal;
     try {
       const [index] = await Promise.all([list(0, s), drawChart()]);
