@@ -41,15 +41,6 @@ func serverTLS(cfg config.Config) (*tls.Config, error) {
 	// SETTINGS, and Go's HTTP/2 server then fails it with PROTOCOL_ERROR.
 	// So a client that offers HTTP/1.1 as well (browsers, curl, Go's
 	// net/http) is given HTTP/1.1; gRPC clients offer only h2 and get it.
-	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-		if !slices.Contains(hello.SupportedProtos, "http/1.1") {
-			return nil, nil
-		}
-		c := tc.Clone()
-		c.GetConfigForClient = nil
-		c.NextProtos = []string{"http/1.1"}
-		return c, nil
-	}
 	if cfg.TLSClientCA != "" {
 		pem, err := os.ReadFile(cfg.TLSClientCA)
 		if err != nil {
@@ -61,6 +52,14 @@ func serverTLS(cfg config.Config) (*tls.Config, error) {
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	http1 := tc.Clone()
+	http1.NextProtos = []string{"http/1.1"}
+	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		if !slices.Contains(hello.SupportedProtos, "http/1.1") {
+			return nil, nil
+		}
+		return http1, nil
 	}
 	return tc, nil
 }

@@ -57,7 +57,8 @@ func EnsureWorkQueue(tx store.Tx, name string) (*orionv1.WorkQueue, error) {
 	return q, tx.PutWorkQueue(q)
 }
 
-// Upsert validates d and stores it: a new deployment gets a fresh id; an
+// Upsert stores d, which the caller checked with validate.Deployment
+// (outside the write transaction): a new deployment gets a fresh id; an
 // existing (flow_name, name) keeps its id, creation time and schedule
 // activity, and takes every other field from d. It returns the stored
 // deployment and whether it was created.
@@ -66,9 +67,6 @@ func Upsert(tx store.Tx, in *orionv1.Deployment) (*orionv1.Deployment, bool, err
 		return nil, false, store.Invalidf("deployment is required")
 	}
 	d := proto.Clone(in).(*orionv1.Deployment)
-	if err := validate.Deployment(d); err != nil {
-		return nil, false, err
-	}
 	if err := check(tx, d); err != nil {
 		return nil, false, err
 	}

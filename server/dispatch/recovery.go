@@ -83,7 +83,7 @@ func (d *Dispatcher) expireLease(ctx context.Context, runID string) error {
 		default:
 			p = &orionv1.StateProposal{Type: orchestration.Crashed, Message: fmt.Sprintf("Agent %s was lost (no heartbeat or stream); the flow run's infrastructure is presumed lost.", agent)}
 		}
-		res, run, err := orchestration.Transition(tx, orchestration.Proposal{RunID: runID, State: p})
+		res, run, err := orchestration.Transition(tx, orchestration.Proposal{RunID: runID, Run: run, State: p})
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (d *Dispatcher) markLate(ctx context.Context, runID string) error {
 			due == nil || due.AsTime().Add(d.cfg.LateAfter).After(tx.Now()) {
 			return nil // claimed, rescheduled or already late since the pass looked
 		}
-		_, _, err = orchestration.Transition(tx, orchestration.Proposal{RunID: runID, State: &orionv1.StateProposal{
+		_, _, err = orchestration.Transition(tx, orchestration.Proposal{RunID: runID, Run: run, State: &orionv1.StateProposal{
 			Type: orchestration.Scheduled, Name: orchestration.NameLate, ScheduledTime: due, Message: run.GetState().GetMessage(),
 		}})
 		return err

@@ -62,6 +62,9 @@ func Status(log hclog.Logger, method string, err error) error {
 func UnaryErrors(log hclog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
+		if err == nil {
+			return resp, nil
+		}
 		return resp, Status(requestid.Logger(ctx, log), info.FullMethod, err)
 	}
 }
@@ -69,6 +72,10 @@ func UnaryErrors(log hclog.Logger) grpc.UnaryServerInterceptor {
 // StreamErrors is a stream interceptor that maps handler errors with Status.
 func StreamErrors(log hclog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return Status(requestid.Logger(ss.Context(), log), info.FullMethod, handler(srv, ss))
+		err := handler(srv, ss)
+		if err == nil {
+			return nil
+		}
+		return Status(requestid.Logger(ss.Context(), log), info.FullMethod, err)
 	}
 }

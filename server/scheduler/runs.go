@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"math"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -61,24 +62,17 @@ func createRuns(tx store.Tx, flow *orionv1.Flow, dep *orionv1.Deployment, dates 
 // scheduler re-checks the deployment in its own before writing, no run of
 // an old schedule can appear after the edit that removed it.
 func DeleteAutoScheduled(tx store.Tx, deploymentID string) (int, error) {
+	// The deployment's SCHEDULED runs, from their index (auto-scheduled
+	// runs always carry their scheduled time).
+	runs, _, err := tx.ScheduledRuns(deploymentID, time.Time{}, math.MaxInt)
+	if err != nil {
+		return 0, err
+	}
 	var doomed []string
-	cursor := ""
-	for {
-		page, next, err := tx.ListFlowRuns(store.FlowRunFilter{
-			DeploymentID: deploymentID, StateTypes: []orionv1.StateType{orchestration.Scheduled}, After: cursor, Limit: 500,
-		})
-		if err != nil {
-			return 0, err
+	for _, r := range runs {
+		if r.GetAutoScheduled() && r.GetRunCount() == 0 {
+			doomed = append(doomed, r.GetId())
 		}
-		for _, r := range page {
-			if r.GetAutoScheduled() && r.GetRunCount() == 0 {
-				doomed = append(doomed, r.GetId())
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
 	}
 	for _, id := range doomed {
 		if err := tx.DeleteFlowRun(id); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -8,8 +8,11 @@ import (
 // oneLine formats a user-facing message and keeps it on one line: values
 // quoted into it (a cron expression, an rrule) may hold line breaks.
 func oneLine(format string, args ...any) string {
-	return strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`).Replace(fmt.Sprintf(format, args...))
+	return lineBreaks.Replace(fmt.Sprintf(format, args...))
 }
+
+// lineBreaks escapes line breaks (a Replacer is safe for concurrent use).
+var lineBreaks = strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`)
 
 // invalidError is a validation failure whose message is shown to the user as
 // is; errors.Is(err, ErrInvalid) holds.

@@ -74,14 +74,19 @@ func (t *tx) FlowRun(id string) (*orionv1.FlowRun, error) {
 
 // rememberRun records the keys of run id as stored now (r; nil forgets).
 func (t *tx) rememberRun(id string, r *orionv1.FlowRun) {
-	if t.stored == nil {
-		t.stored = map[string]storedRun{}
-	}
 	if r == nil {
 		delete(t.stored, id)
 		return
 	}
-	t.stored[id] = storedOf(r)
+	t.keepStored(id, storedOf(r))
+}
+
+// keepStored records s as run id's stored keys.
+func (t *tx) keepStored(id string, s storedRun) {
+	if t.stored == nil {
+		t.stored = map[string]storedRun{}
+	}
+	t.stored[id] = s
 }
 
 // PutFlowRun implements store.Tx. All checks happen before the first write,
@@ -142,17 +147,14 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 	if err := t.put(bucketRuns, []byte(r.GetId()), v); err != nil {
 		return err
 	}
-	now := storedOf(r)
+	now := storedWith(r, keys)
 	if err := t.recountKeys(prevStored.counts, now.counts); err != nil {
 		return err
 	}
 	if !prevStored.exists || prevStored.stateType != now.stateType || prevStored.stateID != now.stateID {
 		t.changes = append(t.changes, StateChange{From: prevStored.stateType, To: now.stateType})
 	}
-	if t.stored == nil {
-		t.stored = map[string]storedRun{}
-	}
-	t.stored[r.GetId()] = now
+	t.keepStored(r.GetId(), now)
 	return nil
 }
 
@@ -198,14 +200,14 @@ func (t *tx) DeleteFlowRun(id string) error {
 	if err := t.checkWritable("delete flow run"); err != nil {
 		return err
 	}
-	r, err := t.FlowRun(id)
-	if err != nil {
+	if _, err := t.FlowRun(id); err != nil { // records its stored keys
 		return err
 	}
-	if err := t.updateRunIndex(keysOf(r), runKeys{}, id); err != nil {
+	prev := t.stored[id]
+	if err := t.updateRunIndex(prev.keys, runKeys{}, id); err != nil {
 		return err
 	}
-	if err := t.recountKeys(countKeys(r), nil); err != nil {
+	if err := t.recountKeys(prev.counts, nil); err != nil {
 		return err
 	}
 	t.rememberRun(id, nil)

@@ -323,8 +323,8 @@ func (s *Store) Changed() (<-chan struct{}, uint64) {
 	return s.changed, s.index
 }
 
-// notify publishes a committed modify index. Commits may reach here out of
-// order, so the index only moves forward.
+// notify publishes a committed modify index (the one writer commits in
+// order; the index never moves back).
 func (s *Store) notify(index uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

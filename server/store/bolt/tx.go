@@ -48,8 +48,11 @@ type storedRun struct {
 	stateID   string
 }
 
-func storedOf(r *orionv1.FlowRun) storedRun {
-	return storedRun{exists: true, keys: keysOf(r), counts: countKeys(r), stateType: r.GetState().GetType(), stateID: r.GetState().GetId()}
+func storedOf(r *orionv1.FlowRun) storedRun { return storedWith(r, keysOf(r)) }
+
+// storedWith is storedOf for a run whose index keys are known.
+func storedWith(r *orionv1.FlowRun, keys runKeys) storedRun {
+	return storedRun{exists: true, keys: keys, counts: countKeys(r), stateType: r.GetState().GetType(), stateID: r.GetState().GetId()}
 }
 
 // undoEntry is how to reverse one write: the key's value before it (nil
@@ -60,13 +63,10 @@ type undoEntry struct {
 
 var _ store.Tx = (*tx)(nil)
 
-// newTx wraps btx. A write transaction gets the next modify index; a read
-// transaction sees the last committed one.
+// newTx wraps a read transaction: it sees the last committed modify index.
+// (Write transactions are built by the writer, Store.commit.)
 func (s *Store) newTx(btx *bolt.Tx) *tx {
 	index, _ := getUint64(btx.Bucket(bucketMeta), keyModifyIndex)
-	if btx.Writable() {
-		index++
-	}
 	return &tx{btx: btx, index: index, now: s.clock()}
 }
 
