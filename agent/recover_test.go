@@ -319,3 +319,50 @@ func TestAgent_LeftoverNeverStartedIsRequeued(t *testing.T) {
 		t.Fatalf("records left: %+v", runs)
 	}
 }
+
+// recordingRunner is a noop runner whose Start first calls onStart.
+type recordingRunner struct {
+	runner.Noop
+	onStart func()
+}
+
+func (r recordingRunner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, error) {
+	r.onStart()
+	return r.Noop.Start(ctx, spec)
+}
+
+// TestAgent_FirstRecordNamesTheInfrastructure: the record saved before the
+// infrastructure starts names its type, so that a restarted agent looks for
+// a container or Job the previous process started but had no handle of
+// (Locate) with the runner that started it.
+func TestAgent_FirstRecordNamesTheInfrastructure(t *testing.T) {
+	var e *testEnv
+	seen := make(chan localstate.Run, 1)
+	e = newEnv(t, func(c *Config) {
+		c.Runners = runner.NewRegistry()
+		c.Runners.Register(runner.TypeSubprocess, runner.Noop{})
+		c.Runners.Register(runner.TypeDocker, recordingRunner{onStart: func() {
+			runs, err := e.agent.state.Runs()
+			if err != nil {
+				t.Error(err)
+			}
+			for _, r := range runs {
+				seen <- r
+			}
+		}})
+	})
+	s := e.start()
+	dep := commandDep("true")
+	dep.Infrastructure = &orionv1.Infrastructure{Type: "DockerFlowRunner", Config: mustStruct(map[string]any{"image": "busybox"})}
+	e.f.addRun("run-1", dep, nil)
+	e.f.offer(t, s, "run-1")
+	awaitFinal(t, e.f, "run-1")
+	select {
+	case rec := <-seen:
+		if rec.FlowRunID != "run-1" || rec.InfrastructureType != runner.TypeDocker || rec.HandleID != "" {
+			t.Fatalf("record before start = %+v, want run-1 with type docker and no handle", rec)
+		}
+	default:
+		t.Fatal("the docker runner was not started")
+	}
+}

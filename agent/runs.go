@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"sync"
 	"time"
 
@@ -124,15 +125,18 @@ func (a *Agent) supervise(h *heldRun) {
 	defer a.release(h)
 	log := a.logger.With("flow_run_id", h.id, "lease_epoch", h.epoch)
 	workdir, _ := a.exec.workdir(h.id, h.epoch) // "" for an invalid id, which execute reports
-	rec := localstate.Run{
-		FlowRunID: h.id,
-		Epoch:     h.epoch,
-		Workdir:   workdir,
-		Started:   a.cfg.Clock().UTC(),
-	}
 	// The record lets a restarted agent find infrastructure it left
-	// running; a noop run starts none, so it keeps no record.
-	keep := runner.Normalize(infra.Merge(h.dep.GetInfrastructure(), h.run.GetInfrastructure()).GetType()) != runner.TypeNoop
+	// running, with the runner of its type even before the handle is
+	// saved (Locate); a noop run starts none, so it keeps no record.
+	typ := infra.NormalizeType(cmp.Or(h.run.GetInfrastructure().GetType(), h.dep.GetInfrastructure().GetType()))
+	keep := typ != infra.TypeNoop
+	rec := localstate.Run{
+		FlowRunID:          h.id,
+		Epoch:              h.epoch,
+		Workdir:            workdir,
+		Started:            a.cfg.Clock().UTC(),
+		InfrastructureType: typ,
+	}
 	saveRecord := func(rec localstate.Run) {
 		if keep {
 			a.saveRecord(log, rec)
