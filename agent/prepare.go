@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,7 +68,7 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 	if err != nil {
 		return nil, err
 	}
-	typ := runner.Normalize(cfg.Type)
+	typ := cfg.Type // normalized by Parse
 	rn, err := e.runners.Get(typ)
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 	}
 	p := &prepared{runner: rn, discardOutput: !cfg.StreamOutput, spec: runner.Spec{
 		FlowRunID: run.GetId(), Epoch: j.epoch, Dir: workdir,
-		FlowRunName: run.GetName(), FlowName: cmpOr(dep.GetFlowName(), run.GetFlowName()),
+		FlowRunName: run.GetName(), FlowName: cmp.Or(dep.GetFlowName(), run.GetFlowName()),
 		DeploymentID: dep.GetId(), DeploymentName: dep.GetName(),
 		APIURL: apiURL, Infra: cfg,
 	}}
@@ -139,10 +140,7 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 		if err != nil {
 			return nil, err
 		}
-		flowName := dep.GetFlowName()
-		if flowName == "" {
-			flowName = run.GetFlowName()
-		}
+		flowName := p.spec.FlowName
 		p.resultFile = filepath.Join(workdir, resultFileName)
 		p.spec.RuntimeDir = runtimeDir
 		if container {
@@ -152,8 +150,8 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 					return nil, err
 				}
 			}
-			p.spec.Command = python.RunCommand(inDir(filepath.Base(flowFile)), flowName, inDir(parametersFileName), inDir(resultFileName))
-			p.spec.Command[0] = "python3" // the image's, not the agent's ORION_PYTHON
+			// The image's python3, not the agent's ORION_PYTHON.
+			p.spec.Command = python.RunCommandWith("python3", inDir(filepath.Base(flowFile)), flowName, inDir(parametersFileName), inDir(resultFileName))
 			p.spec.Env = python.Env(runner.ContainerRuntimeDir, env)
 			p.spec.Collect = []string{resultFileName}
 		} else {
@@ -165,13 +163,6 @@ func (e *executor) prepare(ctx context.Context, j *job, workdir string) (*prepar
 		}
 	}
 	return p, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // copyInto copies a flow script that lives outside the working directory
@@ -217,12 +208,12 @@ func subprocessEnv(env []string, cfg infra.Subprocess) []string {
 	return append(out, "PATH="+path, "VIRTUAL_ENV="+venv)
 }
 
-// subprocessCommand runs a Python flow with the virtualenv's interpreter,
-// or any flow under `conda run` for a conda environment (a name, or a
-// prefix when it starts with / or ~).
+// subprocessCommand runs a Python flow's command (argv[0] is the
+// interpreter) with the virtualenv's interpreter, or under `conda run` for
+// a conda environment (a name, or a prefix when it starts with / or ~).
 func subprocessCommand(argv []string, cfg infra.Subprocess) []string {
 	switch {
-	case cfg.Virtualenv != "" && argv[0] == python.Executable():
+	case cfg.Virtualenv != "":
 		out := append([]string(nil), argv...)
 		out[0] = filepath.Join(expandHome(cfg.Virtualenv), "bin", "python")
 		return out

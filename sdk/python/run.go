@@ -40,7 +40,13 @@ const (
 // default {}), calls the flow and writes the result file atomically; see
 // ExitCompleted, ExitFailed and ExitInvalid. Output is unbuffered.
 func RunCommand(flowFile, flowName, parametersFile, resultFile string) []string {
-	argv := []string{Executable(), "-u", "-m", "orion.runtime.run", "--flow-file", flowFile}
+	return RunCommandWith(Executable(), flowFile, flowName, parametersFile, resultFile)
+}
+
+// RunCommandWith is RunCommand with interpreter as argv[0] (for a container,
+// its image's python3).
+func RunCommandWith(interpreter, flowFile, flowName, parametersFile, resultFile string) []string {
+	argv := []string{interpreter, "-u", "-m", "orion.runtime.run", "--flow-file", flowFile}
 	if flowName != "" {
 		argv = append(argv, "--flow-name", flowName)
 	}

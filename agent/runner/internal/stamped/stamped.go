@@ -53,10 +53,11 @@ type Delivery struct {
 	out  runner.Output
 	sync func()
 
-	pos     position // recorded
-	skip    position // entries to skip, from the recorded position
-	last    position // delivered so far
-	pending int      // entries delivered since the last record
+	pos     position  // recorded
+	skip    position  // entries to skip, from the recorded position
+	skipAt  time.Time // skip.Since parsed (zero when it does not parse)
+	last    position  // delivered so far
+	pending int       // entries delivered since the last record
 	lastRec time.Time
 	buffers map[string]*Writer
 	mu      sync.Mutex
@@ -67,18 +68,24 @@ type Delivery struct {
 func NewDelivery(stateDir string, out runner.Output, sync func()) *Delivery {
 	ld := &Delivery{dir: stateDir, out: out, sync: sync, lastRec: time.Now(), buffers: map[string]*Writer{}}
 	if err := ReadJSON(filepath.Join(stateDir, positionFileName), &ld.pos); err == nil {
-		ld.skip, ld.last = ld.pos, ld.pos
+		ld.skipFrom(ld.pos)
+		ld.last = ld.pos
 	}
 	return ld
+}
+
+// skipFrom makes the entries up to p skipped.
+func (ld *Delivery) skipFrom(p position) {
+	ld.skip = p
+	ld.skipAt, _ = time.Parse(time.RFC3339Nano, p.Since)
 }
 
 // entry handles one log entry (one engine frame): it reports whether the
 // entry is new, and tracks the position.
 func (ld *Delivery) entry(ts string) bool {
 	if ld.skip.Since != "" {
-		t, err1 := time.Parse(time.RFC3339Nano, ts)
-		s, err2 := time.Parse(time.RFC3339Nano, ld.skip.Since)
-		if err1 == nil && err2 == nil {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if s := ld.skipAt; err == nil && !s.IsZero() {
 			switch {
 			case t.Before(s):
 				return false
@@ -156,7 +163,7 @@ func (ld *Delivery) Since() string { return ld.pos.Since }
 func (ld *Delivery) Rewind() {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
-	ld.skip = ld.last
+	ld.skipFrom(ld.last)
 }
 
 // Delivered is the engine timestamp of the last delivered entry.
