@@ -261,7 +261,7 @@ func dnsLabelField(dst *string) func(string, *structpb.Value) error {
 		if err != nil {
 			return err
 		}
-		if !isDNSLabel(s) {
+		if !IsDNSLabel(s) {
 			return fmt.Errorf("%s: %q is not a valid namespace: use at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit", path, s)
 		}
 		*dst = s
@@ -289,7 +289,10 @@ func labelsField(dst *map[string]string) func(string, *structpb.Value) error {
 	}
 }
 
-func isDNSLabel(s string) bool {
+// IsDNSLabel reports whether s is an RFC 1123 label (a Kubernetes namespace
+// or object name part): 1–63 lower-case letters, digits and '-', not at
+// either end.
+func IsDNSLabel(s string) bool {
 	if len(s) == 0 || len(s) > 63 {
 		return false
 	}
@@ -322,7 +325,7 @@ func isLabelKey(k string) bool {
 			return false
 		}
 		for _, part := range strings.Split(prefix, ".") {
-			if !isDNSLabel(part) {
+			if !IsDNSLabel(part) {
 				return false
 			}
 		}

@@ -56,7 +56,7 @@ func ParseOverrides(args []string) (*orionv1.Infrastructure, error) {
 				return nil, fmt.Errorf("invalid --infra-override %q: empty part in key %q", arg, key)
 			}
 		}
-		if err := setPath(cfg, path, overrideValue(raw)); err != nil {
+		if err := setPath(cfg, path, DecodeValue(raw)); err != nil {
 			return nil, fmt.Errorf("invalid --infra-override %q: %v", arg, err)
 		}
 	}
@@ -70,9 +70,10 @@ func ParseOverrides(args []string) (*orionv1.Infrastructure, error) {
 	return out, nil
 }
 
-// overrideValue decodes JSON values (numbers, booleans, lists, mappings,
-// quoted strings) and keeps anything else as the literal string.
-func overrideValue(raw string) any {
+// DecodeValue decodes raw as JSON when it is valid JSON (numbers,
+// booleans, lists, mappings, quoted strings), else returns it as a string:
+// how `--param` and `--infra-override` read a value.
+func DecodeValue(raw string) any {
 	var v any
 	if err := json.Unmarshal([]byte(raw), &v); err == nil {
 		return v

@@ -176,7 +176,12 @@ func (m *meta) createOne(ctx context.Context, c *client.Client, out io.Writer, i
 		s.ParameterSchema = info.ParameterSchema
 	}
 
-	digest := ""
+	// Converting checks the spec (infrastructure included) before anything
+	// is uploaded.
+	dep, err := s.toProto("")
+	if err != nil {
+		return fail(err)
+	}
 	if s.pushesSource() {
 		text, err := os.ReadFile(s.FlowLocation)
 		if err != nil {
@@ -188,11 +193,7 @@ func (m *meta) createOne(ctx context.Context, c *client.Client, out io.Writer, i
 		if err != nil {
 			return fail(apiErr(err, ""))
 		}
-		digest = resp.GetDigest()
-	}
-	dep, err := s.toProto(digest)
-	if err != nil {
-		return fail(err)
+		dep.FlowSourceDigest = resp.GetDigest()
 	}
 	resp, err := c.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: dep})
 	if err != nil {

@@ -3,9 +3,12 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/spf13/cobra"
+
+	"github.com/orion-run/orion/infra"
 )
 
 // manifestParams fills the manifest template.
@@ -52,13 +55,13 @@ flows); Orion publishes none, see docs/runners/kubernetes.md.`,
 			if len(args) == 1 && args[0] != "orion" {
 				return fmt.Errorf("unknown manifest %q: the only one is 'orion'", args[0])
 			}
-			if !isDNSLabel(p.Namespace) {
+			if !infra.IsDNSLabel(p.Namespace) {
 				return fmt.Errorf("invalid --namespace %q: use a DNS label (lower-case letters, digits, '-')", p.Namespace)
 			}
 			if strings.TrimSpace(p.Image) == "" {
 				return fmt.Errorf("--image must not be empty")
 			}
-			return manifestTemplate.Execute(cmd.OutOrStdout(), p)
+			return manifestTemplate().Execute(cmd.OutOrStdout(), p)
 		},
 	}
 	cmd.Flags().StringVar(&p.Namespace, "namespace", "default", "namespace of every object")
@@ -71,19 +74,13 @@ flows); Orion publishes none, see docs/runners/kubernetes.md.`,
 	return cmd
 }
 
-func isDNSLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
+// manifestTemplate is parsed on first use, not in every orion process
+// (the binary is also each run's supervisor shim).
+var manifestTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("manifest").Parse(manifestText))
+})
 
-var manifestTemplate = template.Must(template.New("manifest").Parse(`# Orion server and agent. Apply with: orion kubernetes manifest | kubectl apply -f -
+const manifestText = `# Orion server and agent. Apply with: orion kubernetes manifest | kubectl apply -f -
 #
 # The server listens inside the cluster only (Service "orion", ClusterIP) and
 # runs with --insecure (no API tokens): put TLS and tokens in front of it
@@ -296,4 +293,4 @@ spec:
       # decide what happens to runs in flight (docs/orchestration.md).
       - name: state
         emptyDir: {}
-`))
+`

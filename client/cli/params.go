@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/orion-run/orion/infra"
 )
 
 // paramFlags are the parameter overrides shared by `deployment run` and
@@ -59,18 +61,9 @@ func parseParams(pairs []string, paramsJSON string) (map[string]any, error) {
 		if out == nil {
 			out = map[string]any{}
 		}
-		out[key] = coerceValue(raw)
+		out[key] = infra.DecodeValue(raw)
 	}
 	return out, nil
-}
-
-// coerceValue decodes raw as JSON when it is valid JSON, else returns it.
-func coerceValue(raw string) any {
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err == nil {
-		return v
-	}
-	return raw
 }
 
 // decodeJSONObject decodes a JSON object; anything else is an error.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,7 +155,7 @@ removes it.`,
 				return fmt.Errorf("create %s: %w", folder, err)
 			}
 			pth := filepath.Join(folder, pthFile)
-			if err := writeFileAtomic(pth, []byte(dir+"\n")); err != nil {
+			if err := python.WriteFileAtomic(pth, []byte(dir+"\n")); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -216,27 +215,4 @@ func uniqueNonEmpty(values ...string) []string {
 		}
 	}
 	return out
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, bytes.NewReader(data))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -26,24 +26,32 @@ func RecordBinary(runtimeDir, binary string) error {
 	if have, err := os.ReadFile(dst); err == nil && bytes.Equal(have, want) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(runtimeDir, "."+BinaryFile+".tmp-")
-	if err != nil {
+	if err := WriteFileAtomic(dst, want); err != nil {
 		return fmt.Errorf("python: record binary: %w", err)
 	}
-	_, werr := tmp.Write(want)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
+	return nil
+}
+
+// WriteFileAtomic writes data to path (mode 0644) through a temporary file
+// in the same folder and a rename: readers see the old or the new content.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
 	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), dst)
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	if werr != nil {
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("python: record binary: %w", werr)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -11,11 +11,12 @@ is ignored, as the Go client does). Like the Go client, it sends
 import datetime
 import json
 import os
-import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
+
+# ssl and urllib.request (with http.client and email) are imported when a
+# Client is made: importing orion (every deployment load, every flow run)
+# does not pay for them.
 
 __all__ = ["APIError", "Client", "DEFAULT_API_URL", "api_url_from_env", "timestamp"]
 
@@ -55,6 +56,8 @@ def _base_url(api_url):
 
 
 def _ssl_context():
+    import ssl
+
     ctx = ssl.create_default_context()
     ca = os.environ.get("ORION_TLS_CA", "").strip()
     if ca:
@@ -76,6 +79,9 @@ class Client:
         self.api_url = api_url
         self.base = _base_url(api_url)
         self.timeout = timeout
+        import ssl
+        import urllib.request
+
         # Never route loopback or explicit server traffic through a proxy
         # configured for the user's other HTTP traffic.
         handlers = [urllib.request.ProxyHandler({})]
@@ -96,6 +102,9 @@ class Client:
         if body is not None:
             data = json.dumps(body, allow_nan=False, ensure_ascii=True, separators=(",", ":")).encode("ascii")
             headers["Content-Type"] = "application/json"
+        import urllib.error
+        import urllib.request
+
         req = urllib.request.Request(self.base + "/api/v1/" + path.lstrip("/"), data=data, headers=headers, method=method)
         try:
             with self._opener.open(req, timeout=self.timeout if timeout is None else timeout) as resp:

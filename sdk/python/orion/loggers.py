@@ -33,7 +33,12 @@ def get_run_logger(*args, **kwargs):
 
     Accepts and ignores Prefect's optional arguments (context, extra).
     """
-    logger = logging.getLogger(_LOGGER_NAME)
+    return _console_logger(_LOGGER_NAME)
+
+
+def _console_logger(name):
+    """The logger ``name`` writing INFO+ to stderr in the run logger's format."""
+    logger = logging.getLogger(name)
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter(_FORMAT, datefmt="%H:%M:%S"))

@@ -27,7 +27,6 @@ deployment script, and flows called from inside a tracked flow (they simply
 run; sub-runs are not recorded).
 """
 
-import asyncio
 import inspect
 import logging
 import os
@@ -37,8 +36,8 @@ import time
 
 from orion import _context
 from orion._util import to_jsonable
+from orion.loggers import _LOGGER_NAME as _RUN_LOGGER
 from orion.api import DEFAULT_API_URL, APIError, Client, api_url_from_env, timestamp
-from orion.embedded import EmbeddedServer, EmbeddedServerError
 
 __all__ = ["install", "tracking_enabled"]
 
@@ -56,7 +55,6 @@ PARAMETER_REPR_LIMIT = 1000
 LEVEL_INFO = 20
 LEVEL_ERROR = 40
 
-_RUN_LOGGER = "orion.flow_runs"
 _ENGINE_LOGGER = "orion.engine"
 
 _lock = threading.Lock()
@@ -274,16 +272,9 @@ def _record_time(record):
 
 def _engine_logger():
     # Same console format as get_run_logger(); created on demand.
-    from orion.loggers import _FORMAT, _StderrHandler
+    from orion.loggers import _console_logger
 
-    logger = logging.getLogger(_ENGINE_LOGGER)
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter(_FORMAT, datefmt="%H:%M:%S"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+    return _console_logger(_ENGINE_LOGGER)
 
 
 # ---------------------------------------------------------------------------
@@ -303,6 +294,8 @@ def _connect():
         client = Client(DEFAULT_API_URL)
     if client.ping():
         return client, None
+    from orion.embedded import EmbeddedServer, EmbeddedServerError
+
     server = EmbeddedServer()
     try:
         embedded_url = server.start()
@@ -444,6 +437,8 @@ def call_flow(flow, args, kwargs):
 
 
 async def _call_async(flow, args, kwargs, parameters):
+    import asyncio
+
     if not _claim():
         return await flow.fn(*args, **kwargs)
     try:

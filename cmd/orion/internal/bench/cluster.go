@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/orion-run/orion/client"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/sdk/python"
 )
 
 // cluster is a server with its agents and an SDK client.
@@ -141,10 +141,7 @@ func (cl *cluster) deployment(ctx context.Context, name, infra string, argv ...s
 // pythonAvailable reports an error when python3 (or $ORION_PYTHON) cannot
 // be found: the phases that run Python flows need it.
 func pythonAvailable() error {
-	py := os.Getenv("ORION_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
+	py := python.Interpreter()
 	if _, err := exec.LookPath(py); err != nil {
 		return fmt.Errorf("%s is needed to run the hello-world flow: %v", py, err)
 	}
