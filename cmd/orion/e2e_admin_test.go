@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -12,7 +11,7 @@ import (
 // starts a server on a fresh home from it.
 func TestEndToEnd_BackupAndRestore(t *testing.T) {
 	e := newEnv(t)
-	srv := e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	srv := e.startServer()
 	e.mustRun("deployment", "create", "examples/shell/deployments.yaml")
 
 	backup := filepath.Join(t.TempDir(), "backup.db")
@@ -31,7 +30,7 @@ func TestEndToEnd_BackupAndRestore(t *testing.T) {
 	// A new home restored from the backup has the deployments.
 	e.home = t.TempDir()
 	e.port = freePort(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port), "--restore", backup)
+	e.startServer("--restore", backup)
 	if ls := e.mustRun("deployment", "ls"); !strings.Contains(ls.stdout, "shell-greeting/greet") {
 		t.Fatalf("restored server lacks the deployment:\n%s", ls.stdout)
 	}
@@ -49,16 +48,11 @@ func TestEndToEnd_BackupAndRestore(t *testing.T) {
 func TestEndToEnd_BootstrapTokenSecuresTheServer(t *testing.T) {
 	e := newEnv(t)
 	out := e.mustRun("server", "bootstrap-token", "--name", "root").stdout
-	var secret string
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "orion_") {
-			secret = line
-		}
-	}
+	secret := tokenSecret(out)
 	if secret == "" || !strings.Contains(out, "with scope admin") {
 		t.Fatalf("bootstrap-token output:\n%s", out)
 	}
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	if r := e.run("deployment", "ls"); r.code == 0 || !strings.Contains(r.stderr, "missing API token") {
 		t.Fatalf("deployment ls without a token: exit %d\n%s", r.code, r.stderr)
 	}

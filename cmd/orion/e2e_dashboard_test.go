@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -83,7 +82,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	e := newEnv(t)
 	shots := os.Getenv("ORION_SCREENSHOTS")
 	b := newBrowser(t, 1280, 900)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	e.start("Agent started! Looking for work from queue 'default'", "agent", "start", "--work-queue", "default", "--name", "worker-1")
 	dir := t.TempDir()
 	for name, text := range map[string]string{"dashboard.yaml": dashboardYAML, "typed.py": typedFlow} {
@@ -244,7 +243,7 @@ func TestDashboard_EndToEnd(t *testing.T) {
 func TestDashboard_AuthToken(t *testing.T) {
 	e := newEnv(t)
 	b := newBrowser(t, 1280, 900)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	secret := func(name, scope string) string {
 		var doc struct {
 			Secret string `json:"secret"`

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,12 +106,21 @@ func (e *env) with(kv ...string) *env {
 func (e *env) createToken(scope string) string {
 	e.t.Helper()
 	out := e.mustRun("token", "create", "--scope", scope, "--name", "e2e-"+scope).stdout
+	secret := tokenSecret(out)
+	if secret == "" {
+		e.t.Fatalf("no secret in `orion token create` output:\n%s", out)
+	}
+	return secret
+}
+
+// tokenSecret is the secret line ("orion_...") of a command's output that
+// prints a new token, or "".
+func tokenSecret(out string) string {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "orion_") {
 			return strings.TrimSpace(line)
 		}
 	}
-	e.t.Fatalf("no secret in `orion token create` output:\n%s", out)
 	return ""
 }
 
@@ -166,6 +176,20 @@ func (e *env) start(ready string, args ...string) *proc {
 	}
 }
 
+// startServer starts `orion server start` on the env's port (extra flags
+// appended) and returns once it listens.
+func (e *env) startServer(extra ...string) *proc {
+	e.t.Helper()
+	return e.start("Orion server listening on", append([]string{"server", "start", "--port", strconv.Itoa(e.port)}, extra...)...)
+}
+
+// startAgent starts `orion agent start` (extra flags appended) and returns
+// once it is connected.
+func (e *env) startAgent(extra ...string) *proc {
+	e.t.Helper()
+	return e.start("Agent started!", append([]string{"agent", "start"}, extra...)...)
+}
+
 func (p *proc) write(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -213,9 +237,16 @@ type result struct {
 // addressed relative to the repository root).
 func (e *env) run(args ...string) result {
 	e.t.Helper()
+	return e.exec(e.bin, args...)
+}
+
+// exec runs `prog args...` to completion in the repository root with the
+// env's environment.
+func (e *env) exec(prog string, args ...string) result {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Env = e.environ()
 	cmd.Dir = repoRoot(e.t)
 	var stdout, stderr bytes.Buffer
@@ -227,7 +258,7 @@ func (e *env) run(args ...string) result {
 	case errors.As(err, &exit):
 		res.code = exit.ExitCode()
 	case err != nil:
-		e.t.Fatalf("orion %s: %v", strings.Join(args, " "), err)
+		e.t.Fatalf("%s %s: %v", filepath.Base(prog), strings.Join(args, " "), err)
 	}
 	return res
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,8 +131,8 @@ func awaitNoContainers(t *testing.T, cli *client.Client, runID string) {
 func TestEndToEnd_Docker(t *testing.T) {
 	cli, busybox, python := dockerEngine(t)
 	e := newEnv(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
-	e.start("Agent started!", "agent", "start", "--work-queue", "default")
+	e.startServer()
+	e.startAgent("--work-queue", "default")
 
 	t.Run("python flow in a container", func(t *testing.T) {
 		r := e.mustRun("deployment", "create", "examples/docker/flow.py")
@@ -228,8 +227,8 @@ func TestEndToEnd_Docker(t *testing.T) {
 // one in agent/runner/kubernetes).
 func TestEndToEnd_RunnerExamples(t *testing.T) {
 	e := newEnv(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
-	e.start("Agent started!", "agent", "start")
+	e.startServer()
+	e.startAgent()
 
 	e.mustRun("deployment", "create", "examples/subprocess/deployments.yaml")
 	r := e.mustRun("deployment", "run", "subprocess-demo/env-demo", "--watch")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -13,8 +12,8 @@ import (
 // one line.
 func TestEndToEnd_JSONLogs(t *testing.T) {
 	e := newEnv(t)
-	server := e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port), "--log-format", "json")
-	agent := e.with("ORION_LOG_FORMAT=json").start("Agent started!", "agent", "start", "--name", "json-agent")
+	server := e.startServer("--log-format", "json")
+	agent := e.with("ORION_LOG_FORMAT=json").startAgent("--name", "json-agent")
 	agent.stop(t)
 	server.stop(t)
 	for name, p := range map[string]*proc{"server": server, "agent": agent} {

@@ -52,7 +52,7 @@ type exampleRun struct {
 // scheduler's runs, backfill, pause and resume.
 func TestEndToEnd_ScheduleExamples(t *testing.T) {
 	e := newEnv(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 
 	created := time.Now()
 	r := e.mustRun("deployment", "create", "examples/schedules/deployments.yaml")

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,8 +24,8 @@ const scheduleOnTime = 2 * time.Second
 // that have not started.
 func TestEndToEnd_IntervalSchedule(t *testing.T) {
 	e := newEnv(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
-	e.start("Agent started!", "agent", "start", "--work-queue", "default")
+	e.startServer()
+	e.startAgent("--work-queue", "default")
 	c, err := client.Dial(e.url())
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,10 +21,10 @@ func TestEndToEnd_PythonSDK(t *testing.T) {
 	if err := exec.Command(debianPython, "-c", "import grpc, google.protobuf").Run(); err != nil {
 		t.Skip("Debian's python3-grpcio/python3-protobuf are not installed (CI installs them)")
 	}
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	e = e.with("ORION_API_KEY=" + e.createToken("admin"))
 	runToken := e.createToken("run")
-	e.with("ORION_API_KEY="+e.createToken("agent")).start("Agent started!", "agent", "start")
+	e.with("ORION_API_KEY=" + e.createToken("agent")).startAgent()
 	e.mustRun("deployment", "create", "examples/hello/flow.py")
 
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)

@@ -1,39 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-// python runs `python3 args...` from the repository root with the given
-// extra environment, returning stdout, stderr and the exit code.
-func (e *env) python(extra []string, args ...string) result {
+// python runs `python3 args...` from the repository root.
+func (e *env) python(args ...string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", args...)
-	cmd.Env = append(e.environ(), extra...)
-	cmd.Dir = repoRoot(e.t)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	case err != nil:
-		e.t.Fatalf("python3 %s: %v", strings.Join(args, " "), err)
-	}
-	return res
+	return e.exec("python3", args...)
 }
 
 // sdkPath is `orion sdk path`: the folder to put on PYTHONPATH.
@@ -65,16 +43,16 @@ func stateOf(run map[string]any) (typ, message string) {
 // the flow is created on first use and no deployment or agent is involved.
 func TestEndToEnd_DirectFlowCall(t *testing.T) {
 	e := newEnv(t)
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	pp := "PYTHONPATH=" + e.sdkPath()
 
-	ok := e.python([]string{pp}, "examples/hello/direct.py", "Marvin")
+	ok := e.with(pp).python("examples/hello/direct.py", "Marvin")
 	if ok.code != 0 || !strings.Contains(ok.stdout, "Hello Marvin!") {
 		t.Fatalf("direct call: exit %d\nstdout:\n%s\nstderr:\n%s", ok.code, ok.stdout, ok.stderr)
 	}
 	assertInOrder(t, ok.stderr, "Created flow run", "for flow 'greet'", "Finished in state Completed()")
 
-	bad := e.python([]string{pp}, "examples/hello/direct.py", "Zaphod", "--fail")
+	bad := e.with(pp).python("examples/hello/direct.py", "Zaphod", "--fail")
 	if bad.code == 0 || !strings.Contains(bad.stderr, "ValueError: no greeting for Zaphod") {
 		t.Fatalf("a failing flow must raise as usual: exit %d\nstderr:\n%s", bad.code, bad.stderr)
 	}
@@ -107,7 +85,7 @@ func TestEndToEnd_DirectFlowCall(t *testing.T) {
 	assertInOrder(t, logs, "Hello Zaphod!", "Traceback", "ValueError: no greeting for Zaphod")
 
 	// ORION_TRACKING=0 runs the flow without recording anything.
-	if r := e.python([]string{pp, "ORION_TRACKING=0"}, "examples/hello/direct.py", "Ford"); r.code != 0 || strings.Contains(r.stderr, "Created flow run") {
+	if r := e.with(pp, "ORION_TRACKING=0").python("examples/hello/direct.py", "Ford"); r.code != 0 || strings.Contains(r.stderr, "Created flow run") {
 		t.Fatalf("untracked call: exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
 	if n := len(e.listedRuns("greet")); n != 2 {
@@ -121,7 +99,7 @@ func TestEndToEnd_DirectFlowCall(t *testing.T) {
 func TestEndToEnd_DirectFlowCallWithoutServer(t *testing.T) {
 	e := newEnv(t)
 	pp := "PYTHONPATH=" + e.sdkPath()
-	r := e.python([]string{pp}, "examples/hello/direct.py", "Trillian")
+	r := e.with(pp).python("examples/hello/direct.py", "Trillian")
 	if r.code != 0 || !strings.Contains(r.stdout, "Hello Trillian!") || !strings.Contains(r.stderr, "Finished in state Completed()") {
 		t.Fatalf("direct call without a server: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -129,7 +107,7 @@ func TestEndToEnd_DirectFlowCallWithoutServer(t *testing.T) {
 		t.Fatalf("the embedded server did not use $ORION_HOME's store: %v", err)
 	}
 
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	runs := e.listedRuns("greet")
 	if len(runs) != 1 {
 		t.Fatalf("want the one run recorded while no server ran, got %d", len(runs))
@@ -148,24 +126,20 @@ func TestSDKInstall(t *testing.T) {
 	e := newEnv(t)
 	userBase := "PYTHONUSERBASE=" + t.TempDir() // the user site-packages live here
 	check := []string{"-c", "import orion, prefect.deployments; print(orion.__file__)"}
-	if r := e.python([]string{userBase}, check...); r.code == 0 {
+	if r := e.with(userBase).python(check...); r.code == 0 {
 		t.Fatalf("the runtime is importable before install:\n%s", r.stdout)
 	}
-	cmd := exec.Command(e.bin, "sdk", "install", "--python", "python3")
-	cmd.Env = append(e.environ(), userBase)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Installed Orion's Python runtime") {
-		t.Fatalf("orion sdk install: %v\n%s", err, out)
+	if r := e.with(userBase).run("sdk", "install", "--python", "python3"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "Installed Orion's Python runtime") {
+		t.Fatalf("orion sdk install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r := e.python([]string{userBase}, check...)
+	r := e.with(userBase).python(check...)
 	if r.code != 0 || !strings.HasPrefix(strings.TrimSpace(r.stdout), e.home) {
 		t.Fatalf("after install: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	cmd = exec.Command(e.bin, "sdk", "uninstall", "--python", "python3")
-	cmd.Env = append(e.environ(), userBase)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Removed") {
-		t.Fatalf("orion sdk uninstall: %v\n%s", err, out)
+	if r := e.with(userBase).run("sdk", "uninstall", "--python", "python3"); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "Removed") {
+		t.Fatalf("orion sdk uninstall: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := e.python([]string{userBase}, check...); r.code == 0 {
+	if r := e.with(userBase).python(check...); r.code == 0 {
 		t.Fatalf("the runtime is still importable after uninstall:\n%s", r.stdout)
 	}
 }

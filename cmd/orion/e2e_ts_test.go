@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -23,10 +22,10 @@ func TestEndToEnd_TypeScriptSDK(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "node_modules", "@connectrpc", "connect-node")); err != nil {
 		t.Skip("run `npm ci` at the repository root first (make test does)")
 	}
-	e.start("Orion server listening on", "server", "start", "--port", strconv.Itoa(e.port))
+	e.startServer()
 	e = e.with("ORION_API_KEY=" + e.createToken("admin"))
 	runToken := e.createToken("run")
-	e.with("ORION_API_KEY="+e.createToken("agent")).start("Agent started!", "agent", "start")
+	e.with("ORION_API_KEY=" + e.createToken("agent")).startAgent()
 	e.mustRun("deployment", "create", "examples/hello/flow.py")
 
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)

@@ -46,22 +46,22 @@ func TestFault_DockerAgentKilledAndRestarted(t *testing.T) {
 	t.Logf("run completed %s after the restart", took.Round(time.Millisecond))
 
 	logs := c.logs(id)
-	seen := map[string]int{}
-	starts, reattached, dup := 0, 0, 0
+	seen := tickCounts(logs)
+	dup := 0
+	for _, k := range seen {
+		dup += k - 1
+	}
+	started, reattached := 0, 0
 	for _, m := range logs {
 		switch {
 		case strings.HasPrefix(m, "Started docker "):
-			starts++
+			started++
 		case strings.HasPrefix(m, "Agent restarted; reattached to docker orion-"+id+"-"):
 			reattached++
-		case strings.HasPrefix(m, "tick "):
-			if seen[m]++; seen[m] > 1 {
-				dup++
-			}
 		}
 	}
-	if starts != 1 || reattached != 1 {
-		t.Fatalf("%d starts and %d reattachments in the logs, want 1 and 1:\n%s", starts, reattached, strings.Join(logs, "\n"))
+	if started != 1 || reattached != 1 {
+		t.Fatalf("%d starts and %d reattachments in the logs, want 1 and 1:\n%s", started, reattached, strings.Join(logs, "\n"))
 	}
 	for i := 0; i < 20; i++ {
 		if seen["tick "+strconv.Itoa(i)] == 0 {

@@ -96,7 +96,7 @@ func (c *cluster) startServer() {
 func (c *cluster) startAgent(name string) time.Duration {
 	c.t.Helper()
 	begin := time.Now()
-	c.agents[name] = c.e.start("Agent started!", "agent", "start", "--name", name, "--work-queue", "default")
+	c.agents[name] = c.e.startAgent("--name", name, "--work-queue", "default")
 	return time.Since(begin)
 }
 
@@ -272,17 +272,23 @@ func (c *cluster) logs(id string) []string {
 // exactly once.
 func (c *cluster) checkTicks(id string, n int) {
 	c.t.Helper()
-	seen := map[string]int{}
-	for _, m := range c.logs(id) {
-		if strings.HasPrefix(m, "tick ") {
-			seen[m]++
-		}
-	}
+	seen := tickCounts(c.logs(id))
 	for i := 0; i < n; i++ {
 		if k := seen["tick "+strconv.Itoa(i)]; k != 1 {
 			c.t.Errorf("run %s: log line %q shipped %d times (want 1)", id, "tick "+strconv.Itoa(i), k)
 		}
 	}
+}
+
+// tickCounts counts each "tick N" line among a run's log messages.
+func tickCounts(msgs []string) map[string]int {
+	seen := map[string]int{}
+	for _, m := range msgs {
+		if strings.HasPrefix(m, "tick ") {
+			seen[m]++
+		}
+	}
+	return seen
 }
 
 // processGone waits (bounded) until pid no longer exists.

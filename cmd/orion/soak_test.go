@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -150,12 +149,7 @@ func (c *cluster) checkHistory(steps map[string]int, within time.Duration) soakC
 
 // tickAnomalies counts a run's missing and repeated "tick" log lines.
 func (c *cluster) tickAnomalies(id string, n int) (lost, repeated int) {
-	seen := map[string]int{}
-	for _, m := range c.logs(id) {
-		if strings.HasPrefix(m, "tick ") {
-			seen[m]++
-		}
-	}
+	seen := tickCounts(c.logs(id))
 	for i := 0; i < n; i++ {
 		switch k := seen["tick "+strconv.Itoa(i)]; {
 		case k == 0:

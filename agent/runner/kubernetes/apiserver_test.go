@@ -32,7 +32,6 @@ import (
 // encoding/json, not with the runner's codec, so the wire format is
 // checked independently. Every request is recorded.
 type apiServer struct {
-	t   *testing.T
 	cs  kubernetes.Interface
 	srv *httptest.Server
 	// closing ends open watches and log streams before the server closes.
@@ -58,7 +57,7 @@ func (r apiRequest) String() string {
 }
 
 func newAPIServer(t *testing.T, k *kubelet) *apiServer {
-	s := &apiServer{t: t, cs: k.cs, logs: k.logs, closing: make(chan struct{})}
+	s := &apiServer{cs: k.cs, logs: k.logs, closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"major": "1", "minor": "37", "gitVersion": "v1.37.2", "platform": "linux/amd64"})

@@ -23,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/agent/runner/runnertest"
 )
 
@@ -246,24 +245,7 @@ func TestRESTCluster_Calls(t *testing.T) {
 // over HTTP to an API server backed by the fake cluster.
 func TestConformanceREST(t *testing.T) {
 	k := newKubelet(t)
-	cl := newAPIServer(t, k).cluster(t)
-	runnertest.Run(t, runnertest.Harness{
-		New: func(*testing.T) runner.Runner {
-			return New(Config{Cluster: cl})
-		},
-		Prepare: func(t *testing.T, s *runner.Spec) {
-			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1", "namespace": "orion"})
-		},
-		MissingImage: func(s *runner.Spec) {
-			s.Infra.Kubernetes.Image = "orion-test/missing:1"
-		},
-		MissingImageMessage: `ErrImagePull: failed to pull and unpack image "docker.io/orion-test/missing:1"`,
-		BadCommandMessage:   `StartError: failed to create containerd task`,
-		MergedStreams:       true,
-		Leftovers: func(t *testing.T, s runner.Spec) []string {
-			return k.leftovers(t, "orion", s.FlowRunID)
-		},
-	})
+	runnertest.Run(t, conformanceHarness(k, newAPIServer(t, k).cluster(t)))
 }
 
 // TestRunner_AdoptsJobOverREST: a second agent process starting the same

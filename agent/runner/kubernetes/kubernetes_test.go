@@ -45,7 +45,7 @@ func k8sInfra(t *testing.T, cfg map[string]any) infra.Config {
 }
 
 // leftovers lists the run's Jobs, pods and ConfigMaps in the fake cluster.
-func (k *kubelet) leftovers(t *testing.T, ns, flowRunID string) []string {
+func (k *kubelet) leftovers(ns, flowRunID string) []string {
 	sel := metav1.ListOptions{LabelSelector: LabelFlowRunID + "=" + labelValue(flowRunID)}
 	ctx := context.Background()
 	var out []string
@@ -72,9 +72,15 @@ func (k *kubelet) leftovers(t *testing.T, ns, flowRunID string) []string {
 // come from the simulated kubelet.
 func TestConformance(t *testing.T) {
 	k := newKubelet(t)
-	runnertest.Run(t, runnertest.Harness{
+	runnertest.Run(t, conformanceHarness(k, k.cluster()))
+}
+
+// conformanceHarness is the suite's harness for runners on cl, a view of
+// the fake cluster k.
+func conformanceHarness(k *kubelet, cl Cluster) runnertest.Harness {
+	return runnertest.Harness{
 		New: func(*testing.T) runner.Runner {
-			return New(Config{Cluster: k.cluster()})
+			return New(Config{Cluster: cl})
 		},
 		Prepare: func(t *testing.T, s *runner.Spec) {
 			s.Infra = k8sInfra(t, map[string]any{"image": "orion-test/busybox:1", "namespace": "orion"})
@@ -85,10 +91,10 @@ func TestConformance(t *testing.T) {
 		MissingImageMessage: `ErrImagePull: failed to pull and unpack image "docker.io/orion-test/missing:1"`,
 		BadCommandMessage:   `StartError: failed to create containerd task`,
 		MergedStreams:       true,
-		Leftovers: func(t *testing.T, s runner.Spec) []string {
-			return k.leftovers(t, "orion", s.FlowRunID)
+		Leftovers: func(_ *testing.T, s runner.Spec) []string {
+			return k.leftovers("orion", s.FlowRunID)
 		},
-	})
+	}
 }
 
 // TestRunner_ReattachSkipsRecordedOutput: the pod-log position recorded
