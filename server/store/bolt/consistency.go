@@ -26,9 +26,10 @@ func checkIndexes(btx *bolt.Tx) error {
 		}
 		want[string(bucket)][string(key)] = val
 	}
-	for _, b := range [][]byte{bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency, bucketScheduledByDep,
-		bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew,
-		bucketFlowsByName, bucketDeploymentsByName, bucketWorkQueuesByName} {
+	for _, e := range (runKeys{}).entries("") {
+		want[string(e.bucket)] = map[string]string{}
+	}
+	for _, b := range [][]byte{bucketFlowsByName, bucketDeploymentsByName, bucketWorkQueuesByName} {
 		want[string(b)] = map[string]string{}
 	}
 
@@ -37,15 +38,9 @@ func checkIndexes(btx *bolt.Tx) error {
 		for _, ck := range countKeys(r) {
 			counts[string(ck)]++
 		}
-		k := keysOf(r)
-		add(bucketRunsByState, k.state, "")
-		add(bucketRunsByCreated, k.created, "")
-		add(bucketRunsByDeployment, k.deployment, "")
-		add(bucketRunsByIdempotency, k.idempotency, r.GetId())
-		add(bucketScheduledByDep, k.scheduled, "")
-		add(bucketRunsByFlow, k.flow, "")
-		add(bucketRunsByQueue, k.queue, "")
-		add(bucketRunsByStateNew, k.stateNew, "")
+		for _, e := range keysOf(r).entries(r.GetId()) {
+			add(e.bucket, e.key, string(e.val))
+		}
 	})
 	if err != nil {
 		return err

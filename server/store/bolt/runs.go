@@ -22,6 +22,24 @@ type runKeys struct {
 	stateNew    []byte // <state_type:1> <created>
 }
 
+// indexEntry is one index entry of a run: key in bucket, holding val.
+type indexEntry struct{ bucket, key, val []byte }
+
+// entries lists a run's entry in every run index, in a fixed order (a nil
+// key where the run has none); idx_runs_by_idempotency holds the run id.
+func (k runKeys) entries(id string) [8]indexEntry {
+	return [8]indexEntry{
+		{bucketRunsByState, k.state, nil},
+		{bucketRunsByCreated, k.created, nil},
+		{bucketRunsByDeployment, k.deployment, nil},
+		{bucketRunsByIdempotency, k.idempotency, []byte(id)},
+		{bucketScheduledByDep, k.scheduled, nil},
+		{bucketRunsByFlow, k.flow, nil},
+		{bucketRunsByQueue, k.queue, nil},
+		{bucketRunsByStateNew, k.stateNew, nil},
+	}
+}
+
 // createdKey is a run's key in idx_runs_by_created, and the suffix of its
 // key in idx_runs_by_deployment.
 func createdKey(r *orionv1.FlowRun) []byte {
@@ -162,31 +180,23 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 // differ are deleted and written, equal ones are left alone. A zero old
 // inserts, a zero cur deletes.
 func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
-	for _, e := range []struct {
-		bucket, old, cur, val []byte
-	}{
-		{bucketRunsByState, old.state, cur.state, nil},
-		{bucketRunsByCreated, old.created, cur.created, nil},
-		{bucketRunsByDeployment, old.deployment, cur.deployment, nil},
-		{bucketRunsByIdempotency, old.idempotency, cur.idempotency, []byte(id)},
-		{bucketScheduledByDep, old.scheduled, cur.scheduled, nil},
-		{bucketRunsByFlow, old.flow, cur.flow, nil},
-		{bucketRunsByQueue, old.queue, cur.queue, nil},
-		{bucketRunsByStateNew, old.stateNew, cur.stateNew, nil},
-	} {
-		if bytes.Equal(e.old, e.cur) {
+	olds, curs := old.entries(id), cur.entries(id)
+	for i, e := range curs {
+		was := olds[i].key
+		if bytes.Equal(was, e.key) {
 			continue
 		}
-		if e.old != nil {
-			if err := t.del(e.bucket, e.old); err != nil {
+		if was != nil {
+			if err := t.del(e.bucket, was); err != nil {
 				return fmt.Errorf("delete %s entry: %w", e.bucket, err)
 			}
 		}
-		if e.cur != nil {
-			if e.val == nil {
-				e.val = []byte{}
+		if e.key != nil {
+			val := e.val
+			if val == nil {
+				val = []byte{}
 			}
-			if err := t.put(e.bucket, e.cur, e.val); err != nil {
+			if err := t.put(e.bucket, e.key, val); err != nil {
 				return fmt.Errorf("put %s entry: %w", e.bucket, err)
 			}
 		}
