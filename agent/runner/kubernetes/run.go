@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -300,13 +301,7 @@ func (p *run) collectExit(ld *stamped.Delivery) runner.ExitResult {
 
 // follow delivers the flow container's log from the recorded position.
 func (p *run) follow(pod string, ld *stamped.Delivery) {
-	opts := &corev1.PodLogOptions{Container: ContainerName, Follow: true, Timestamps: true}
-	if s := ld.Since(); s != "" {
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			mt := metav1.NewTime(t.Truncate(time.Second))
-			opts.SinceTime = &mt
-		}
-	}
+	opts := &corev1.PodLogOptions{Container: ContainerName, Follow: true, Timestamps: true, SinceTime: sinceTime(ld.Since())}
 	rc, err := p.cl.PodLogs(p.ctx, p.data.Namespace, pod, opts)
 	if err != nil {
 		if p.ctx.Err() == nil {
@@ -317,17 +312,7 @@ func (p *run) follow(pod string, ld *stamped.Delivery) {
 	defer rc.Close()
 	stop := context.AfterFunc(p.ctx, func() { _ = rc.Close() })
 	defer stop()
-	w := ld.Writer("stdout")
-	br := bufio.NewReaderSize(rc, 64<<10)
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			_, _ = w.Write(line)
-		}
-		if err != nil {
-			return
-		}
-	}
+	copyLines(rc, ld.Writer("stdout"))
 }
 
 // drain reads the terminated container's log once more from the last
@@ -335,11 +320,7 @@ func (p *run) follow(pod string, ld *stamped.Delivery) {
 // already delivered are skipped.
 func (p *run) drain(pod string, ld *stamped.Delivery) {
 	ld.Rewind()
-	opts := &corev1.PodLogOptions{Container: ContainerName, Timestamps: true}
-	if t, err := time.Parse(time.RFC3339Nano, ld.Delivered()); err == nil {
-		mt := metav1.NewTime(t.Truncate(time.Second))
-		opts.SinceTime = &mt
-	}
+	opts := &corev1.PodLogOptions{Container: ContainerName, Timestamps: true, SinceTime: sinceTime(ld.Delivered())}
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
 	rc, err := p.cl.PodLogs(ctx, p.data.Namespace, pod, opts)
@@ -347,8 +328,23 @@ func (p *run) drain(pod string, ld *stamped.Delivery) {
 		return // the pod may be gone already: what was followed stands
 	}
 	defer rc.Close()
-	w := ld.Writer("stdout")
-	br := bufio.NewReaderSize(rc, 64<<10)
+	copyLines(rc, ld.Writer("stdout"))
+}
+
+// sinceTime is the pod-log sinceTime for an engine timestamp: its whole
+// second, which the API takes (nil for "" or an unparsable one).
+func sinceTime(ts string) *metav1.Time {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return nil
+	}
+	mt := metav1.NewTime(t.Truncate(time.Second))
+	return &mt
+}
+
+// copyLines writes each line of r to w (one Write a log entry) until r ends.
+func copyLines(r io.Reader, w io.Writer) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
