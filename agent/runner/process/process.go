@@ -233,17 +233,22 @@ func (r *Runner) Locate(workdir string) (runner.Handle, error) {
 	return runner.Handle{Type: runner.TypeSubprocess, ID: strconv.Itoa(sp.PID), Data: data}, nil
 }
 
-// Release forgets a handle once the agent is done with it and stops
-// delivering its output.
+// Release forgets a handle once the agent is done with it, stops
+// delivering its output and returns once nothing writes into the run's
+// state directory any more.
 func (r *Runner) Release(h runner.Handle) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if p, ok := r.procs[h.ID]; ok && p.handle.Type == h.Type {
-		p.release()
+	p, ok := r.procs[h.ID]
+	if ok && p.handle.Type == h.Type {
 		delete(r.procs, h.ID)
 		if p.runKey != "" {
 			delete(r.byRun, p.runKey)
 		}
+	}
+	r.mu.Unlock()
+	if ok && p.handle.Type == h.Type {
+		// Outside the lock: the supervisor may be delivering a line.
+		p.release()
 	}
 }
 
