@@ -216,6 +216,7 @@ func TestAgent_RunsCommandFlow(t *testing.T) {
 	}
 
 	var stdout, stderr []string
+	var stdoutEnd uint64 // the flow's output carries its source and position
 	for _, l := range e.f.logsOf("run-1") {
 		switch l.GetName() {
 		case "stdout":
@@ -223,6 +224,10 @@ func TestAgent_RunsCommandFlow(t *testing.T) {
 				t.Errorf("stdout line at level %d", l.GetLevel())
 			}
 			stdout = append(stdout, l.GetMessage())
+			stdoutEnd += uint64(len(l.GetMessage())) + 1
+			if l.GetSource() != "1/stdout" || l.GetSourcePosition() != stdoutEnd {
+				t.Errorf("stdout line %q from %q at %d, want 1/stdout at %d", l.GetMessage(), l.GetSource(), l.GetSourcePosition(), stdoutEnd)
+			}
 		case "stderr":
 			if l.GetLevel() != 40 {
 				t.Errorf("stderr line at level %d", l.GetLevel())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -116,7 +117,7 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 	default:
 	}
 	if !prep.discardOutput {
-		prep.spec.Output = shipOutput(ship, j.echo)
+		prep.spec.Output = shipOutput(ship, j.echo, j.epoch)
 	}
 	prep.spec.Sync = ship.sync
 	h, err := prep.runner.Start(ctx, prep.spec)
@@ -181,9 +182,13 @@ func (e *executor) await(ctx context.Context, j *job, rn runner.Runner, h runner
 }
 
 // shipOutput turns a runner's output lines into logs (stderr at error
-// level), also echoing them to echo when it is set.
-func shipOutput(ship *logShipper, echo io.Writer) runner.Output {
-	return func(stream, line string) {
+// level), also echoing them to echo when it is set. A line's position
+// goes with it under the source "<epoch>/<stream>": the infrastructure of
+// one claim, so a line repeated after a reattach is stored once and a
+// retry's fresh output is not mistaken for it.
+func shipOutput(ship *logShipper, echo io.Writer, epoch int64) runner.Output {
+	sources := map[string]string{}
+	return func(stream, line string, pos int64) {
 		if echo != nil {
 			_, _ = fmt.Fprintln(echo, line)
 		}
@@ -191,7 +196,16 @@ func shipOutput(ship *logShipper, echo io.Writer) runner.Output {
 		if stream == "stderr" {
 			level = levelError
 		}
-		ship.add(stream, level, line)
+		if pos <= 0 {
+			ship.add(stream, level, line)
+			return
+		}
+		src, ok := sources[stream]
+		if !ok {
+			src = strconv.FormatInt(epoch, 10) + "/" + stream
+			sources[stream] = src
+		}
+		ship.addAt(stream, level, line, src, uint64(pos))
 	}
 }
 

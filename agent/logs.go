@@ -80,6 +80,13 @@ func newLogShipper(ctx context.Context, logs orionv1.LogServiceClient, runID str
 // add queues one line. Invalid UTF-8 is replaced (proto strings must be
 // valid UTF-8).
 func (s *logShipper) add(name string, level int32, msg string) {
+	s.addAt(name, level, msg, "", 0)
+}
+
+// addAt queues one line with its source and position there (see
+// orion.v1.Log.source): the server stores a line sent again after an agent
+// restart once.
+func (s *logShipper) addAt(name string, level int32, msg, source string, pos uint64) {
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,6 +100,9 @@ func (s *logShipper) add(name string, level int32, msg string) {
 		Name:      name,
 		Message:   msg,
 		Timestamp: timestamppb.New(s.clock()),
+		Source:    source,
+		// The position in source, so a resent line is stored once.
+		SourcePosition: pos,
 	})
 	s.bytes += len(msg)
 	if len(s.buf) >= logBatchLines {

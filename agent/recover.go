@@ -186,7 +186,7 @@ func (e *executor) resume(ctx context.Context, j *job, rn runner.Runner, hd runn
 	defer ship.close()
 	var err error
 	if ra, ok := rn.(runner.Reattacher); ok {
-		err = ra.Reattach(ctx, hd, shipOutput(ship, j.echo), ship.sync)
+		err = ra.Reattach(ctx, hd, shipOutput(ship, j.echo, j.epoch), ship.sync)
 	} else {
 		err = rn.Recover(ctx, hd)
 	}

@@ -34,7 +34,7 @@ func leftover(t *testing.T, ctx context.Context, home, id string, epoch int64, s
 		FlowRunID: id, Epoch: epoch,
 		Command: []string{"sh", "-c", script},
 		Env:     os.Environ(), Dir: dir,
-		Output: func(_, line string) { lines.ch <- line },
+		Output: func(_, line string, _ int64) { lines.ch <- line },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,8 @@ func TestBadInput_OneLineErrorNamingTheField(t *testing.T) {
 		{"run with a long idempotency key", "/api/v1/flow_runs", `{"flow_name":"f","idempotency_key":"` + strings.Repeat("k", validate.MaxIdempotencyKey+1) + `"}`, "idempotency_key"},
 		{"queue with a bad name", "/api/v1/work_queues", `{"name":"q>1"}`, "work_queue.name"},
 		{"log without timestamp", "/api/v1/logs", `{"logs":[{"flow_run_id":"x","message":"m"}]}`, "logs[0].timestamp"},
+		{"log source without position", "/api/v1/logs", `{"logs":[{"flow_run_id":"x","message":"m","timestamp":"2026-01-01T00:00:00Z","source":"1/stdout"}]}`, "logs[0].source_position"},
+		{"long log source", "/api/v1/logs", `{"logs":[{"flow_run_id":"x","message":"m","timestamp":"2026-01-01T00:00:00Z","source":"` + strings.Repeat("s", validate.MaxLogSource+1) + `","source_position":"1"}]}`, "logs[0].source"},
 		{"malformed JSON", "/api/v1/deployments", `{"name":`, ""},
 		{"unknown field", "/api/v1/deployments", `{"nme":"x"}`, "nme"},
 	} {
@@ -64,6 +66,48 @@ func TestBadInput_OneLineErrorNamingTheField(t *testing.T) {
 	runs, err := c.FlowRuns.ListFlowRuns(ctx, &orionv1.ListFlowRunsRequest{})
 	if err != nil || len(runs.GetFlowRuns()) != 0 {
 		t.Fatalf("bad requests stored runs: %v %v", runs, err)
+	}
+}
+
+// TestCreateLogs_ResentLinesStoredOnce: lines sent again with the same
+// source and position (an agent resuming after a restart) are stored
+// once and not counted; the same position under another source is new.
+func TestCreateLogs_ResentLinesStoredOnce(t *testing.T) {
+	srv := servertest.New(t)
+	c := dial(t, srv.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run, err := c.FlowRuns.CreateFlowRun(ctx, &orionv1.CreateFlowRunRequest{FlowName: "resent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := run.GetFlowRun().GetId()
+	line := func(msg, src string, pos uint64) *orionv1.Log {
+		return &orionv1.Log{FlowRunId: id, Message: msg, Timestamp: timestamppb.Now(), Source: src, SourcePosition: pos}
+	}
+	for _, tc := range []struct {
+		logs []*orionv1.Log
+		want int32
+	}{
+		{[]*orionv1.Log{line("one", "1/stdout", 4), line("two", "1/stdout", 8)}, 2},
+		{[]*orionv1.Log{line("two", "1/stdout", 8), line("three", "1/stdout", 14), line("agent note", "", 0)}, 2},
+		{[]*orionv1.Log{line("one", "2/stdout", 4)}, 1},
+	} {
+		resp, err := c.Logs.CreateLogs(ctx, &orionv1.CreateLogsRequest{Logs: tc.logs})
+		if err != nil || resp.GetCount() != tc.want {
+			t.Fatalf("CreateLogs: %v %v, want count %d", resp, err, tc.want)
+		}
+	}
+	stored, err := c.Logs.ListLogs(ctx, &orionv1.ListLogsRequest{FlowRunId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, l := range stored.GetLogs() {
+		msgs = append(msgs, l.GetMessage())
+	}
+	if got := strings.Join(msgs, ","); got != "one,two,three,agent note,one" {
+		t.Fatalf("stored %s", got)
 	}
 }
 

@@ -70,7 +70,14 @@ var (
 // terminator. stream is "stdout" or "stderr". A runner calls it from one
 // goroutine at a time, in the order the lines were read from each stream,
 // and never after Wait has returned.
-type Output func(stream, line string)
+//
+// pos, when > 0, is the line's position in its stream (the subprocess
+// runner: the byte offset just past it in the output file), increasing
+// per stream and the same when a line is delivered again. A runner that
+// resumes after an agent restart may repeat lines delivered just before
+// it; the agent sends positions so the server stores each line once. 0
+// means the runner gives no position.
+type Output func(stream, line string, pos int64)
 
 // Spec describes what to run for one flow run.
 type Spec struct {

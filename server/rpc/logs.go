@@ -34,6 +34,7 @@ func (s *logService) CreateLogs(ctx context.Context, req *orionv1.CreateLogsRequ
 	size := map[string]int{}
 	var order []string
 	for _, l := range req.GetLogs() {
+		l.Seq = 0 // ignored on input; AppendLogs numbers the lines it stores
 		if _, ok := byRun[l.GetFlowRunId()]; !ok {
 			order = append(order, l.GetFlowRunId())
 		}
@@ -66,7 +67,13 @@ func (s *logService) CreateLogs(ctx context.Context, req *orionv1.CreateLogsRequ
 	if err != nil {
 		return nil, err
 	}
-	return &orionv1.CreateLogsResponse{Count: int32(len(req.GetLogs()))}, nil
+	stored := 0
+	for _, l := range req.GetLogs() {
+		if l.GetSeq() != 0 { // AppendLogs numbered it: stored, not resent
+			stored++
+		}
+	}
+	return &orionv1.CreateLogsResponse{Count: int32(stored)}, nil
 }
 
 func (s *logService) ListLogs(ctx context.Context, req *orionv1.ListLogsRequest) (*orionv1.ListLogsResponse, error) {

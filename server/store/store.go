@@ -128,7 +128,8 @@ type Tx interface {
 	States(runID string) ([]*orionv1.State, error)
 
 	// Logs: AppendLogs assigns increasing seq numbers per run and returns the
-	// last one.
+	// last one. A line with a source is dropped (its seq stays 0) when the
+	// run already has a line of that source at or past its position.
 	AppendLogs(runID string, logs []*orionv1.Log) (uint64, error)
 	// Logs returns up to limit lines with seq > afterSeq and level >= minLevel.
 	Logs(runID string, afterSeq uint64, minLevel int32, limit int) ([]*orionv1.Log, error)

@@ -137,6 +137,12 @@ func Logs(logs []*orionv1.Log) error {
 			return store.Invalidf("%s.timestamp is required", field)
 		case !l.GetTimestamp().IsValid():
 			return store.Invalidf("%s.timestamp is out of range", field)
+		case len(l.GetSource()) > MaxLogSource:
+			return store.Invalidf("%s.source is %d bytes long; sources are limited to %d", field, len(l.GetSource()), MaxLogSource)
+		case l.GetSource() != "" && l.GetSourcePosition() == 0:
+			return store.Invalidf("%s.source_position must be > 0 when source is set", field)
+		case l.GetSource() == "" && l.GetSourcePosition() != 0:
+			return store.Invalidf("%s.source_position needs a source; set source or drop the position", field)
 		}
 	}
 	return nil

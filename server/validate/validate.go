@@ -37,6 +37,7 @@ const (
 	MaxLogMessageSize  = 1_000_000
 	MaxLogBatch        = 10_000
 	MaxLogName         = 200
+	MaxLogSource       = 128
 	MaxWorkQueues      = 100 // queues one agent serves
 )
 

@@ -1,35 +1,38 @@
 package process
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
 
-func TestLineWriter_Splits(t *testing.T) {
+// TestCutLines: complete lines are cut (a trailing incomplete one is
+// left), long lines in pieces, each with the offset just past it.
+func TestCutLines(t *testing.T) {
+	long := strings.Repeat("a", MaxLineBytes)
 	for _, tc := range []struct {
-		name   string
-		writes []string
-		want   []string
+		name, data string
+		want       []string
+		used       int
 	}{
-		{"lines", []string{"a\nb\n"}, []string{"a", "b"}},
-		{"across writes", []string{"he", "llo\nwor", "ld"}, []string{"hello", "world"}},
-		{"crlf", []string{"a\r\nb\n"}, []string{"a", "b"}},
-		{"empty lines", []string{"\n\n"}, []string{"", ""}},
-		{"exact max", []string{strings.Repeat("a", MaxLineBytes) + "\n"}, []string{strings.Repeat("a", MaxLineBytes)}},
-		{"exact max then newline", []string{strings.Repeat("a", MaxLineBytes), "\nb"}, []string{strings.Repeat("a", MaxLineBytes), "b"}},
-		{"over max", []string{strings.Repeat("a", MaxLineBytes+1) + "\n"}, []string{strings.Repeat("a", MaxLineBytes), "a"}},
+		{"lines", "a\nb\n", []string{"a@2", "b@4"}, 4},
+		{"incomplete tail left", "hello\nwor", []string{"hello@6"}, 6},
+		{"crlf", "a\r\nb\n", []string{"a@3", "b@5"}, 5},
+		{"empty lines", "\n\n", []string{"@1", "@2"}, 2},
+		{"exact max", long + "\n", []string{fmt.Sprintf("%d a@%d", MaxLineBytes, MaxLineBytes+1)}, MaxLineBytes + 1},
+		{"over max", long + "a\n", []string{fmt.Sprintf("%d a@%d", MaxLineBytes, MaxLineBytes), fmt.Sprintf("a@%d", MaxLineBytes+2)}, MaxLineBytes + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			w := newLineWriter(&outputMux{fn: func(_, l string) { got = append(got, l) }}, "stdout")
-			for _, s := range tc.writes {
-				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
-					t.Fatalf("write: %d %v", n, err)
+			used := cutLines([]byte(tc.data), func(line []byte, end int) {
+				s := string(line)
+				if len(s) > 10 {
+					s = fmt.Sprintf("%d %c", len(s), s[0])
 				}
-			}
-			w.flush()
-			if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
-				t.Fatalf("got %d lines %.40q, want %d", len(got), got, len(tc.want))
+				got = append(got, fmt.Sprintf("%s@%d", s, end))
+			})
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") || used != tc.used {
+				t.Fatalf("got %q (used %d), want %q (used %d)", got, used, tc.want, tc.used)
 			}
 		})
 	}

@@ -35,7 +35,7 @@ type collector struct {
 
 func newCollector() *collector { return &collector{ch: make(chan line, 1024)} }
 
-func (c *collector) output(stream, text string) {
+func (c *collector) output(stream, text string, _ int64) {
 	c.mu.Lock()
 	c.lines = append(c.lines, line{stream, text})
 	c.mu.Unlock()

@@ -52,7 +52,7 @@ func TestShim_OutputFilesAndOffsets(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	s := spec(t, nil, `echo one; echo two >&2; printf three`)
-	s.Output = func(stream, line string) {
+	s.Output = func(stream, line string, _ int64) {
 		mu.Lock()
 		order = append(order, "line "+stream+" "+line)
 		mu.Unlock()

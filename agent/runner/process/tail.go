@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/orion-run/orion/agent/runner"
 )
 
 // tailChunk is how much of an output file is read at once; it must exceed
@@ -33,7 +35,7 @@ type tailer struct {
 	buf  []byte
 }
 
-func newTailer(dir string, out func(stream, line string), sync func()) *tailer {
+func newTailer(dir string, out runner.Output, sync func()) *tailer {
 	t := &tailer{dir: dir, mux: &outputMux{fn: out}, sync: sync}
 	if err := readJSON(filepath.Join(dir, offsetsFileName), &t.off); err != nil {
 		t.off = offsets{}
@@ -79,9 +81,10 @@ func (t *tailer) stream(name, file string, off *int64, final bool) bool {
 			return delivered
 		}
 		data := t.buf[:n]
-		used := cutLines(data, func(line []byte) { t.mux.emit(name, string(line)) })
+		base := *off
+		used := cutLines(data, func(line []byte, end int) { t.mux.emit(name, string(line), base+int64(end)) })
 		if final && used < len(data) && n < len(t.buf) {
-			t.mux.emit(name, string(data[used:]))
+			t.mux.emit(name, string(data[used:]), base+int64(len(data)))
 			used = len(data)
 		}
 		if used == 0 {
@@ -96,22 +99,23 @@ func (t *tailer) stream(name, file string, off *int64, final bool) bool {
 }
 
 // cutLines hands every complete line of data to emit (without "\n" or a
-// trailing "\r"), cutting lines longer than MaxLineBytes into pieces at
-// rune boundaries, and returns how many bytes it consumed. A trailing
-// incomplete line shorter than MaxLineBytes is left.
-func cutLines(data []byte, emit func([]byte)) int {
+// trailing "\r") with the offset in data just past it, cutting lines
+// longer than MaxLineBytes into pieces at rune boundaries, and returns how
+// many bytes it consumed. A trailing incomplete line shorter than
+// MaxLineBytes is left.
+func cutLines(data []byte, emit func(line []byte, end int)) int {
 	used := 0
 	for used < len(data) {
 		rest := data[used:]
 		i := bytes.IndexByte(rest, '\n')
 		switch {
 		case i >= 0 && i <= MaxLineBytes:
-			emit([]byte(strings.TrimSuffix(string(rest[:i]), "\r")))
 			used += i + 1
+			emit([]byte(strings.TrimSuffix(string(rest[:i]), "\r")), used)
 		case len(rest) > MaxLineBytes:
 			cut := runeSafeCut(rest[:MaxLineBytes])
-			emit(rest[:cut])
 			used += cut
+			emit(rest[:cut], used)
 		default:
 			return used
 		}

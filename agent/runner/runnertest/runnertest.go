@@ -72,6 +72,7 @@ type Line struct{ Stream, Text string }
 type Collector struct {
 	mu    sync.Mutex
 	lines []Line
+	pos   []int64 // each line's position (0: none)
 	syncs int
 	ch    chan Line
 }
@@ -79,10 +80,11 @@ type Collector struct {
 // NewCollector returns an empty collector.
 func NewCollector() *Collector { return &Collector{ch: make(chan Line, 4096)} }
 
-// Output records a line.
-func (c *Collector) Output(stream, text string) {
+// Output records a line and its position.
+func (c *Collector) Output(stream, text string, pos int64) {
 	c.mu.Lock()
 	c.lines = append(c.lines, Line{stream, text})
+	c.pos = append(c.pos, pos)
 	c.mu.Unlock()
 	select {
 	case c.ch <- Line{stream, text}:
@@ -95,6 +97,40 @@ func (c *Collector) Sync() {
 	c.mu.Lock()
 	c.syncs++
 	c.mu.Unlock()
+}
+
+// checkPositions fails the test unless the positions of each stream are
+// all 0 (the runner gives none) or all > 0 and increasing.
+func (c *Collector) checkPositions(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := map[string]int64{}
+	given := map[string]bool{}
+	for i, l := range c.lines {
+		p := c.pos[i]
+		if seen, ok := given[l.Stream]; ok && seen != (p > 0) {
+			t.Fatalf("%s line %d (%q): position %d, but other lines of the stream have %s", l.Stream, i, l.Text, p, map[bool]string{true: "one", false: "none"}[seen])
+		}
+		given[l.Stream] = p > 0
+		if p > 0 && p <= last[l.Stream] {
+			t.Fatalf("%s line %d (%q): position %d after %d; positions must increase", l.Stream, i, l.Text, p, last[l.Stream])
+		}
+		last[l.Stream] = p
+	}
+}
+
+// position returns the position given with the first line of stream
+// with text (-1 when there is none).
+func (c *Collector) position(stream, text string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, l := range c.lines {
+		if l.Stream == stream && l.Text == text {
+			return c.pos[i]
+		}
+	}
+	return -1
 }
 
 // Lines returns the texts of one stream ("" for both), in order.
@@ -303,6 +339,7 @@ func (s *suite) outputInOrder(t *testing.T) {
 	if len(out) != 201 || len(errs) != 200 {
 		t.Fatalf("got %d stdout and %d stderr lines, want 201 and 200", len(out), len(errs))
 	}
+	c.checkPositions(t)
 	for i := 0; i < 200; i++ {
 		if out[i] != fmt.Sprintf("out %d", i+1) || errs[i] != fmt.Sprintf("err %d", i+1) {
 			t.Fatalf("line %d out of order: %q / %q", i, out[i], errs[i])
@@ -470,6 +507,14 @@ func (s *suite) recoverAfterRestart(t *testing.T) {
 		if len(got) == 0 || got[len(got)-1] != "after" || len(got) > 2 || (len(got) == 2 && got[0] != "before") {
 			t.Fatalf("reattached output %q, want [before] after", got)
 		}
+		// A repeated line comes with its first position, so the server
+		// stores it once.
+		if len(got) == 2 {
+			if p1, p2 := c1.position("stdout", "before"), c2.position("stdout", "before"); p1 != p2 {
+				t.Fatalf("\"before\" delivered again at position %d, first at %d", p2, p1)
+			}
+		}
+		c2.checkPositions(t)
 	}
 	s.noLeftovers(t, sp)
 

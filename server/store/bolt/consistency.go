@@ -12,7 +12,8 @@ import (
 )
 
 // checkIndexes verifies that every index bucket holds exactly the entries
-// its records imply, and that no log is numbered past its run's counter.
+// its records imply, that no log is numbered past its run's counter, and
+// that log source marks belong to runs with logs.
 // bbolt's Check only sees pages; this sees the layout documented in
 // store.go.
 func checkIndexes(btx *bolt.Tx) error {
@@ -100,6 +101,18 @@ func checkIndexes(btx *bolt.Tx) error {
 	}
 
 	counters := btx.Bucket(bucketLogSeq)
+	if err := btx.Bucket(bucketLogSources).ForEach(func(k, v []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 || len(v) != 8 {
+			return fmt.Errorf("log_sources: malformed entry %x", k)
+		}
+		if last, _ := getUint64(counters, k[:i]); last == 0 {
+			return fmt.Errorf("log_sources: run %q has a source mark but no log", k[:i])
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	return btx.Bucket(bucketLogs).ForEach(func(k, _ []byte) error {
 		i := bytes.IndexByte(k, 0)
 		if i < 0 || len(k) != i+9 {

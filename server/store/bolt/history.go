@@ -64,19 +64,36 @@ func (t *tx) AppendLogs(runID string, logs []*orionv1.Log) (uint64, error) {
 	}
 	// Encode every line before the first write: a line proto refuses
 	// must not leave earlier lines stored past the counter.
-	vals := make([][]byte, len(logs))
-	for i, l := range logs {
-		l.Seq = seq + uint64(i) + 1
+	vals := make([][]byte, 0, len(logs))
+	marks := map[string]uint64{} // source → highest position, as updated
+	for _, l := range logs {
+		if src := l.GetSource(); src != "" {
+			mark, ok := marks[src]
+			if !ok {
+				mark, _ = getUint64(t.bucket(bucketLogSources), join(prefix(runID), []byte(src)))
+			}
+			if l.GetSourcePosition() <= mark {
+				marks[src] = mark
+				continue // stored before: a resent line
+			}
+			marks[src] = l.GetSourcePosition()
+		}
+		l.Seq = seq + uint64(len(vals)) + 1
 		l.FlowRunId = runID
 		v, err := encode("log of flow run", runID, l)
 		if err != nil {
 			return 0, err
 		}
-		vals[i] = v
+		vals = append(vals, v)
 	}
 	for _, v := range vals {
 		seq++
 		if err := t.put(bucketLogs, seqKey(runID, seq), v); err != nil {
+			return 0, err
+		}
+	}
+	for src, mark := range marks {
+		if err := t.put(bucketLogSources, join(prefix(runID), []byte(src)), binary.BigEndian.AppendUint64(nil, mark)); err != nil {
 			return 0, err
 		}
 	}

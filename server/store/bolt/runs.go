@@ -221,7 +221,7 @@ func (t *tx) DeleteFlowRun(id string) error {
 		return err
 	}
 	t.rememberRun(id, nil)
-	for _, b := range [][]byte{bucketStates, bucketLogs, bucketTransitions} {
+	for _, b := range [][]byte{bucketStates, bucketLogs, bucketLogSources, bucketTransitions} {
 		if err := t.deletePrefix(b, prefix(id)); err != nil {
 			return fmt.Errorf("delete flow run %q %s: %w", id, b, err)
 		}

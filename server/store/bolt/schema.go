@@ -26,7 +26,9 @@ import (
 //	   idx_runs_by_queue and idx_runs_by_state_created; held runs without a
 //	   lease sort last in idx_runs_by_state (all built from flow_runs on
 //	   upgrade)
-const SchemaVersion = 4
+//	5: adds log_sources (the highest position stored per run and log
+//	   source, which drops resent lines)
+const SchemaVersion = 5
 
 // Bucket names; the layout is documented at the top of store.go.
 var (
@@ -45,6 +47,7 @@ var (
 	bucketStates            = []byte("states")
 	bucketLogs              = []byte("logs")
 	bucketLogSeq            = []byte("log_seq")
+	bucketLogSources        = []byte("log_sources")
 	bucketTransitions       = []byte("transitions")
 	bucketWorkQueues        = []byte("work_queues")
 	bucketWorkQueuesByName  = []byte("idx_work_queues_by_name")
@@ -61,7 +64,7 @@ var (
 		bucketRuns, bucketRunsByState, bucketRunsByCreated, bucketRunsByDeployment, bucketRunsByIdempotency,
 		bucketScheduledByDep, bucketStates, bucketLogs, bucketLogSeq, bucketTransitions,
 		bucketWorkQueues, bucketWorkQueuesByName, bucketAgents, bucketTokens, bucketRunCounts,
-		bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew,
+		bucketRunsByFlow, bucketRunsByQueue, bucketRunsByStateNew, bucketLogSources,
 	}
 )
 
@@ -143,6 +146,11 @@ var migrations = []func(btx *bolt.Tx) error{
 			}
 		}
 		return buildCounts(&tx{btx: btx})
+	},
+	// 4 → 5: log sources; older lines carry none.
+	func(btx *bolt.Tx) error {
+		_, err := btx.CreateBucketIfNotExists(bucketLogSources)
+		return err
 	},
 }
 

@@ -26,6 +26,7 @@
 //	states                    <run_id> 0x00 <seq:8>  → orion.v1.State (seq: the bucket's NextSequence)
 //	logs                      <run_id> 0x00 <seq:8>  → orion.v1.Log   (seq: per run, from log_seq)
 //	log_seq                   <run_id>               → uint64, last log seq of the run
+//	log_sources               <run_id> 0x00 <source> → uint64, highest position stored of the source
 //	transitions               <run_id> 0x00 <transition_id> → orion.v1.OrchestrationResult
 //
 //	work_queues               <queue_id> → orion.v1.WorkQueue

@@ -120,6 +120,54 @@ func testLogs(t *testing.T, s store.Store) {
 	})
 }
 
+// testLogSources: a line whose source already has a line at or past its
+// position is dropped, per run and source, within a batch and across
+// batches; lines without a source are always stored.
+func testLogSources(t *testing.T, s store.Store) {
+	line := func(msg, src string, pos uint64) *orionv1.Log {
+		return &orionv1.Log{Message: msg, Timestamp: ts(0), Source: src, SourcePosition: pos}
+	}
+	update(t, s, func(tx store.Tx) error {
+		_, err := tx.AppendLogs("r1", []*orionv1.Log{
+			line("a", "1/stdout", 2), line("b", "1/stdout", 4), line("x", "1/stderr", 3), line("free", "", 0),
+		})
+		must(t, err)
+		// The same position in another run is another line.
+		_, err = tx.AppendLogs("r2", []*orionv1.Log{line("a", "1/stdout", 2)})
+		return err
+	})
+	var resent []*orionv1.Log
+	update(t, s, func(tx store.Tx) error {
+		resent = []*orionv1.Log{
+			line("b", "1/stdout", 4), line("c", "1/stdout", 6), line("c", "1/stdout", 6),
+			line("x", "1/stderr", 3), line("free", "", 0), line("a", "2/stdout", 2),
+		}
+		last, err := tx.AppendLogs("r1", resent)
+		must(t, err)
+		if last != 7 {
+			t.Errorf("AppendLogs with resent lines = %d, want 7 (3 new lines after 4)", last)
+		}
+		return nil
+	})
+	var seqs []uint64
+	for _, l := range resent {
+		seqs = append(seqs, l.GetSeq())
+	}
+	if got := fmt.Sprint(seqs); got != "[0 5 0 0 6 7]" {
+		t.Errorf("seqs set on the resent batch: %s, want [0 5 0 0 6 7] (0: dropped)", got)
+	}
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.Logs("r1", 0, 0, 0)
+		must(t, err)
+		var msgs []string
+		for _, l := range got {
+			msgs = append(msgs, l.GetMessage())
+		}
+		wantStrings(t, msgs, "a", "b", "x", "free", "c", "free", "a")
+		return nil
+	})
+}
+
 func testTransitions(t *testing.T, s store.Store) {
 	res := &orionv1.OrchestrationResult{
 		Status: orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_ACCEPT,

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteFlowRun", testDeleteFlowRun},
 		{"States", testStates},
 		{"Logs", testLogs},
+		{"LogSources", testLogSources},
 		{"Transitions", testTransitions},
 		{"ModifyIndex", testModifyIndex},
 		{"Rollback", testRollback},

@@ -129,7 +129,7 @@ func (ld *Delivery) Record(final bool) {
 
 func (ld *Delivery) emit(stream, line string) {
 	if ld.out != nil {
-		ld.out(stream, line)
+		ld.out(stream, line, 0)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 type rec struct{ lines []string }
 
-func (r *rec) out(stream, line string) { r.lines = append(r.lines, stream+":"+line) }
+func (r *rec) out(stream, line string, _ int64) { r.lines = append(r.lines, stream+":"+line) }
 
 func ts(i int) string {
 	return time.Date(2026, 1, 1, 0, 0, 0, i*1000, time.UTC).Format("2006-01-02T15:04:05.000000000Z07:00")

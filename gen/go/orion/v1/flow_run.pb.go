@@ -315,9 +315,19 @@ type Log struct {
 	Message   string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	// Server-assigned, increasing per run: the position in the run's log.
-	Seq           uint64 `protobuf:"varint,6,opt,name=seq,proto3" json:"seq,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Seq uint64 `protobuf:"varint,6,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Optional, for producers that may send a line again (an agent resuming
+	// a run's output after it restarted): the line's source (at most 128
+	// bytes, e.g. "1/stdout") and its position there, increasing within the
+	// source (e.g. the byte offset just past the line). The server keeps the
+	// highest position stored per run and source and drops a line at or
+	// below it, so a resent line is stored once. Lines without a source are
+	// always stored.
+	Source string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	// Required (> 0) with source.
+	SourcePosition uint64 `protobuf:"varint,8,opt,name=source_position,json=sourcePosition,proto3" json:"source_position,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Log) Reset() {
@@ -388,6 +398,20 @@ func (x *Log) GetTimestamp() *timestamppb.Timestamp {
 func (x *Log) GetSeq() uint64 {
 	if x != nil {
 		return x.Seq
+	}
+	return 0
+}
+
+func (x *Log) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Log) GetSourcePosition() uint64 {
+	if x != nil {
+		return x.SourcePosition
 	}
 	return 0
 }
@@ -548,14 +572,16 @@ const file_orion_v1_flow_run_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12!\n" +
-	"\fmodify_index\x18\x1d \x01(\x04R\vmodifyIndex\"\xb5\x01\n" +
+	"\fmodify_index\x18\x1d \x01(\x04R\vmodifyIndex\"\xf6\x01\n" +
 	"\x03Log\x12\x1e\n" +
 	"\vflow_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\x05R\x05level\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x128\n" +
 	"\ttimestamp\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x10\n" +
-	"\x03seq\x18\x06 \x01(\x04R\x03seq\"\xd7\x03\n" +
+	"\x03seq\x18\x06 \x01(\x04R\x03seq\x12\x16\n" +
+	"\x06source\x18\a \x01(\tR\x06source\x12'\n" +
+	"\x0fsource_position\x18\b \x01(\x04R\x0esourcePosition\"\xd7\x03\n" +
 	"\x0eFlowRunSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x122\n" +

@@ -95,17 +95,21 @@ class FlowRunSummary(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., state_type: _Optional[_Union[_state_pb2.StateType, str]] = ..., state_name: _Optional[str] = ..., state_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., expected_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., next_scheduled_start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Log(_message.Message):
-    __slots__ = ["flow_run_id", "level", "message", "name", "seq", "timestamp"]
+    __slots__ = ["flow_run_id", "level", "message", "name", "seq", "source", "source_position", "timestamp"]
     FLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_POSITION_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     flow_run_id: str
     level: int
     message: str
     name: str
     seq: int
+    source: str
+    source_position: int
     timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, flow_run_id: _Optional[str] = ..., level: _Optional[int] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., timestamp: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., seq: _Optional[int] = ...) -> None: ...
+    def __init__(self, flow_run_id: _Optional[str] = ..., level: _Optional[int] = ..., name: _Optional[str] = ..., message: _Optional[str] = ..., timestamp: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., seq: _Optional[int] = ..., source: _Optional[str] = ..., source_position: _Optional[int] = ...) -> None: ...

@@ -234,6 +234,26 @@ export declare type Log = Message<"orion.v1.Log"> & {
    * @generated from field: uint64 seq = 6;
    */
   seq: bigint;
+
+  /**
+   * Optional, for producers that may send a line again (an agent resuming
+   * a run's output after it restarted): the line's source (at most 128
+   * bytes, e.g. "1/stdout") and its position there, increasing within the
+   * source (e.g. the byte offset just past the line). The server keeps the
+   * highest position stored per run and source and drops a line at or
+   * below it, so a resent line is stored once. Lines without a source are
+   * always stored.
+   *
+   * @generated from field: string source = 7;
+   */
+  source: string;
+
+  /**
+   * Required (> 0) with source.
+   *
+   * @generated from field: uint64 source_position = 8;
+   */
+  sourcePosition: bigint;
 };
 
 /**

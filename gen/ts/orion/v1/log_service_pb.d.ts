@@ -34,6 +34,8 @@ export declare const CreateLogsRequestSchema: GenMessage<CreateLogsRequest>;
  */
 export declare type CreateLogsResponse = Message<"orion.v1.CreateLogsResponse"> & {
   /**
+   * Lines stored: resent lines (a source position already stored) are not.
+   *
    * @generated from field: int32 count = 1;
    */
   count: number;
