@@ -39,6 +39,8 @@ func chromiumPath(t *testing.T) string {
 type browser struct {
 	t   *testing.T
 	ctx context.Context
+	// diag, when set, adds what the processes said to a failed step.
+	diag func() string
 
 	mu     sync.Mutex
 	errors []string
@@ -98,7 +100,11 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
+		var more string
+		if b.diag != nil {
+			more = "\n" + b.diag()
+		}
+		b.t.Fatalf("%s: %v%s", what, err, more)
 	}
 }
 

@@ -82,8 +82,12 @@ func TestDashboard_EndToEnd(t *testing.T) {
 	e := newEnv(t)
 	shots := os.Getenv("ORION_SCREENSHOTS")
 	b := newBrowser(t, 1280, 900)
-	e.startServer()
-	e.start("Agent started! Looking for work from queue 'default'", "agent", "start", "--work-queue", "default", "--name", "worker-1")
+	server := e.startServer()
+	agent := e.start("Agent started! Looking for work from queue 'default'", "agent", "start", "--work-queue", "default", "--name", "worker-1")
+	b.diag = func() string {
+		runs := e.run("flow-run", "ls")
+		return "flow runs:\n" + runs.stdout + runs.stderr + "\nserver:\n" + lastLines(server.output(), 40) + "\nagent:\n" + lastLines(agent.output(), 60)
+	}
 	dir := t.TempDir()
 	for name, text := range map[string]string{"dashboard.yaml": dashboardYAML, "typed.py": typedFlow} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {

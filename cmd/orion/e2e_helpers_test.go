@@ -227,6 +227,12 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // result of one CLI invocation.
 type result struct {
 	stdout, stderr string

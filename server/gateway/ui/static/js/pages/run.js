@@ -81,11 +81,19 @@ export async function render(main, { params: [id], signal }) {
       stateBadge(s.type, s.name), h('time', { class: 'when', datetime: s.timestamp }, fmtTime(s.timestamp)),
       s.message ? h('p', { class: 'msg' }, s.message) : null)));
   };
+  // take keeps the newest copy of the run: an action's answer can arrive
+  // after the watch stream already showed a later state (a cancel that
+  // completed at once), and must not put the page back in time.
+  const take = (next) => {
+    if (!next || BigInt(next.modify_index || 0) < BigInt(run.modify_index || 0)) return false;
+    run = next;
+    return true;
+  };
   const act = async (btn, path, done) => {
     btn.disabled = true;
     try {
       const resp = await api(`/flow_runs/${id}/${path}`, { method: 'POST', body: {}, signal });
-      run = resp.flow_run || run;
+      take(resp.flow_run);
       const res = resp.result;
       if (res && res.status !== 'ORCHESTRATION_STATUS_ACCEPT') notice(res.reason || res.status, { error: true });
       else notice(done);
@@ -167,9 +175,8 @@ export async function render(main, { params: [id], signal }) {
         await stream(`/flow_runs/${id}/watch`, {
           signal,
           onMessage: (m) => {
-            if (!m.flow_run) return;
             const before = run.state?.id;
-            run = m.flow_run;
+            if (!take(m.flow_run)) return;
             drawHead(); drawFacts();
             if (run.state?.id !== before) drawStates().catch(() => {});
           },
