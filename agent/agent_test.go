@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
@@ -353,4 +355,86 @@ func TestAgent_RegistersOnlyAvailableInfrastructure(t *testing.T) {
 		}
 	}
 	t.Fatal("the agent did not register")
+}
+
+// logMessages returns the messages of lines.
+func logMessages(lines []*orionv1.Log) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, l.GetMessage())
+	}
+	return out
+}
+
+// logCalls counts the CreateLogs calls for run id.
+func logCalls(evs []event, id string) int {
+	n := 0
+	for _, ev := range evs {
+		if ev.kind == "logs" && ev.runID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// noopDep is a deployment on the noop runner: no output, no timing.
+func noopDep() *orionv1.Deployment {
+	d := commandDep("true")
+	d.Infrastructure = &orionv1.Infrastructure{Type: "noop"}
+	return d
+}
+
+// TestAgent_LastLinesGoWithTheFinalState: a run's last lines travel with
+// its final state report (one call, stored before the state), asking for
+// no run back; a server from before report_logs gets them by CreateLogs.
+func TestAgent_LastLinesGoWithTheFinalState(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(map[bool]string{false: "server stores report logs", true: "older server"}[old], func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.f.oldServer = old
+			e.f.addRun("run-1", noopDep(), nil)
+			s := e.start()
+			e.f.offer(t, s, "run-1")
+			final := awaitFinal(t, e.f, "run-1")
+			if final.GetState().GetType() != orionv1.StateType_STATE_TYPE_COMPLETED || !final.GetOmitFlowRun() {
+				t.Fatalf("final report %v", final)
+			}
+			carried := strings.Join(logMessages(final.GetLogs()), "\n")
+			calls := logCalls(e.f.snapshot(), "run-1")
+			if old {
+				if carried != "" || calls != 1 {
+					t.Fatalf("older server: report carried %q, %d CreateLogs calls; want none and 1", carried, calls)
+				}
+			} else if !strings.HasPrefix(carried, "Started noop") || calls != 0 {
+				t.Fatalf("report carried %q with %d CreateLogs calls; want the start line and no call", carried, calls)
+			}
+			if got := strings.Join(logMessages(e.f.logsOf("run-1")), "\n"); strings.Count(got, "Started noop") != 1 {
+				t.Fatalf("stored logs %q, want the start line once", got)
+			}
+		})
+	}
+}
+
+// TestAgent_LastLinesSentAloneWhenTheFinalReportFails: when the final
+// report is refused (another owner holds the run), the lines it carried
+// were not stored and go by CreateLogs.
+func TestAgent_LastLinesSentAloneWhenTheFinalReportFails(t *testing.T) {
+	e := newEnv(t, nil)
+	e.f.addRun("run-1", noopDep(), nil)
+	e.f.onReport = func(req *agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error) {
+		if terminal(req.GetState().GetType()) {
+			return nil, status.Error(codes.Aborted, "stale lease epoch")
+		}
+		return nil, nil
+	}
+	s := e.start()
+	e.f.offer(t, s, "run-1")
+	awaitLog(t, e.f, "run-1", "Started noop")
+	final := awaitFinal(t, e.f, "run-1")
+	if !strings.HasPrefix(strings.Join(logMessages(final.GetLogs()), "\n"), "Started noop") {
+		t.Fatalf("the refused report carried %v", final.GetLogs())
+	}
+	if n := logCalls(e.f.snapshot(), "run-1"); n != 1 {
+		t.Fatalf("%d CreateLogs calls, want 1 after the refused report", n)
+	}
 }

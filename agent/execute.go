@@ -94,7 +94,7 @@ func (e *executor) execute(ctx context.Context, j *job) outcome {
 		return e.finish(ctx, j, ship, crashedState(err.Error()), "")
 	}
 
-	res, run, err := proposeState(ctx, e.after, j.rep, runningState(), "", j.stop.done())
+	res, run, err := proposeState(ctx, e.after, j.rep, runningState(), "", nil, j.stop.done())
 	switch {
 	case errors.Is(err, errInterrupted):
 		reason, _ := j.stop.why()
@@ -223,8 +223,16 @@ func (e *executor) finish(ctx context.Context, j *job, ship *logShipper, p *orio
 	if p.GetMessage() != "" {
 		ship.add(logNameAgent, level, p.GetMessage())
 	}
-	ship.close()
-	res, run, err := proposeState(ctx, e.after, j.rep, p, infraPID, nil)
+	var last []*orionv1.Log // the run's last lines, sent with its final state
+	if j.rep.carriesLogs() {
+		last = ship.closeKeeping(reportLogLines, reportLogBytes)
+	} else {
+		ship.close()
+	}
+	res, run, err := proposeState(ctx, e.after, j.rep, p, infraPID, last, nil)
+	if err != nil {
+		ship.sendRest(ctx, last) // not stored with the state
+	}
 	o := outcome{run: run, result: res, proposed: p, settled: settledBy(err), err: err}
 	switch {
 	case err == nil:

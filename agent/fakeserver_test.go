@@ -33,12 +33,16 @@ type fake struct {
 	nextAgent int
 	sources   map[string]*orionv1.GetFlowSourceResponse
 	logs      map[string][]*orionv1.Log
+	marks     map[string]uint64 // run and log source → highest position
 	events    []event
 	notify    chan struct{} // signalled (non-blocking) after every event
 
 	streams chan *fakeStream
 
 	heartbeatInterval time.Duration
+	// oldServer makes the fake a server from before report_logs: it
+	// ignores log lines sent with a state report.
+	oldServer bool
 	// Optional hooks; a nil result falls back to the default behaviour.
 	onClaim     func(*agentv1.ClaimFlowRunRequest) (*agentv1.ClaimFlowRunResponse, error)
 	onReport    func(*agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error)
@@ -71,6 +75,7 @@ func newFake() *fake {
 		agents:            make(map[string]bool),
 		sources:           make(map[string]*orionv1.GetFlowSourceResponse),
 		logs:              make(map[string][]*orionv1.Log),
+		marks:             make(map[string]uint64),
 		notify:            make(chan struct{}, 1),
 		streams:           make(chan *fakeStream, 16),
 		heartbeatInterval: 50 * time.Millisecond,
@@ -140,6 +145,19 @@ func (f *fake) snapshot() []event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]event(nil), f.events...)
+}
+
+// storeLog stores a line as the server does: a line of a source at or
+// below the highest position stored for it is dropped. f.mu is held.
+func (f *fake) storeLog(runID string, l *orionv1.Log) {
+	if src := l.GetSource(); src != "" {
+		key := runID + "\x00" + src
+		if l.GetSourcePosition() <= f.marks[key] {
+			return
+		}
+		f.marks[key] = l.GetSourcePosition()
+	}
+	f.logs[runID] = append(f.logs[runID], l)
 }
 
 // logsOf returns a run's stored logs.
@@ -220,6 +238,7 @@ func (s *fakeAgentService) RegisterAgent(_ context.Context, req *agentv1.Registe
 		AgentId:           id,
 		HeartbeatInterval: durationpb.New(f.heartbeatInterval),
 		LeaseDuration:     durationpb.New(15 * time.Second),
+		ReportLogs:        !f.oldServer,
 	}, nil
 }
 
@@ -306,8 +325,17 @@ func (s *fakeAgentService) ReportFlowRunState(_ context.Context, req *agentv1.Re
 	if r.run.GetLeaseEpoch() != req.GetLeaseEpoch() {
 		return nil, status.Error(codes.Aborted, "stale lease epoch")
 	}
+	if !f.oldServer {
+		for _, l := range req.GetLogs() {
+			f.storeLog(r.run.GetId(), l)
+		}
+	}
 	res := f.apply(r, req.GetState())
-	return &agentv1.ReportFlowRunStateResponse{Result: res, FlowRun: proto.Clone(r.run).(*orionv1.FlowRun)}, nil
+	resp := &agentv1.ReportFlowRunStateResponse{Result: res, FlowRun: proto.Clone(r.run).(*orionv1.FlowRun)}
+	if req.GetOmitFlowRun() {
+		resp.FlowRun = nil
+	}
+	return resp, nil
 }
 
 // apply is the fake's orchestration: terminal runs and CANCELLING runs

@@ -72,7 +72,7 @@ func (s *fakeLogService) CreateLogs(_ context.Context, req *orionv1.CreateLogsRe
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, l := range req.GetLogs() {
-		f.logs[l.GetFlowRunId()] = append(f.logs[l.GetFlowRunId()], l)
+		f.storeLog(l.GetFlowRunId(), l)
 	}
 	if len(req.GetLogs()) > 0 {
 		f.record(event{kind: "logs", runID: req.GetLogs()[0].GetFlowRunId()})

@@ -36,6 +36,10 @@ const (
 	// logAttempts is how many times a batch the server fails with an
 	// internal error is tried before it is dropped.
 	logAttempts = 3
+	// reportLogLines and reportLogBytes are what a state report may carry
+	// (ReportFlowRunStateRequest.logs).
+	reportLogLines = 100
+	reportLogBytes = 1 << 20
 )
 
 // logShipper sends a run's log lines to the server in order, in batches,
@@ -51,6 +55,10 @@ type logShipper struct {
 	buf     []*orionv1.Log
 	bytes   int
 	dropped int
+
+	// keepLines and keepBytes (set by closeKeeping) is what the final
+	// flush leaves unsent.
+	keepLines, keepBytes int
 
 	kick      chan struct{}
 	syncs     chan chan struct{}
@@ -119,6 +127,37 @@ func (s *logShipper) close() {
 	<-s.done
 }
 
+// closeKeeping stops the shipper like close, but ships only the oldest
+// lines beyond the last maxLines (of at most maxBytes) and returns those
+// last ones unsent, with a dropped-lines notice first when due: the agent
+// sends them with the run's final state (one call instead of two). The
+// caller owns them; sendRest ships them when that report fails.
+func (s *logShipper) closeKeeping(maxLines, maxBytes int) []*orionv1.Log {
+	s.mu.Lock()
+	s.keepLines, s.keepBytes = maxLines-1, maxBytes-1024 // room for a notice
+	s.mu.Unlock()
+	s.close()
+	if !s.fitsKept() { // the final flush stopped early: ctx ended
+		s.mu.Lock()
+		n := len(s.buf)
+		s.mu.Unlock()
+		s.logger.Warn("log lines dropped: the agent is stopping", "lines", n)
+		return nil
+	}
+	return s.take()
+}
+
+// sendRest ships lines closeKeeping returned, after the report that was to
+// carry them failed (they were not stored).
+func (s *logShipper) sendRest(ctx context.Context, lines []*orionv1.Log) {
+	if len(lines) == 0 {
+		return
+	}
+	if err := s.send(ctx, lines); err != nil {
+		s.logger.Warn("log batch dropped", "lines", len(lines), "error", err)
+	}
+}
+
 // sync returns once every line added before the call has been sent (or
 // dropped after its retries), or the shipper stopped. A runner calls it
 // before it records output as delivered, so a restarted agent resumes the
@@ -141,19 +180,27 @@ func (s *logShipper) loop(ctx context.Context) {
 	for {
 		select {
 		case req := <-s.syncs:
-			s.flush(ctx)
+			s.flush(ctx, false)
 			close(req)
 			continue
 		case <-s.kick:
 		case <-s.after(logFlushInterval):
 		case <-s.closing:
-			s.flush(ctx)
+			s.flush(ctx, true)
 			return
 		case <-ctx.Done():
 			return
 		}
-		s.flush(ctx)
+		s.flush(ctx, false)
 	}
+}
+
+// fitsKept reports whether what is buffered is within what closeKeeping
+// keeps (never when it keeps nothing).
+func (s *logShipper) fitsKept() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keepLines > 0 && len(s.buf) <= s.keepLines && s.bytes <= s.keepBytes
 }
 
 // take removes up to one batch from the buffer, with a notice first when
@@ -185,9 +232,13 @@ func (s *logShipper) take() []*orionv1.Log {
 	return batch
 }
 
-// flush ships everything buffered, batch by batch.
-func (s *logShipper) flush(ctx context.Context) {
+// flush ships everything buffered, batch by batch; with keep (the final
+// flush), all but what closeKeeping keeps.
+func (s *logShipper) flush(ctx context.Context, keep bool) {
 	for {
+		if keep && s.fitsKept() {
+			return
+		}
 		batch := s.take()
 		if len(batch) == 0 {
 			return

@@ -250,7 +250,7 @@ func (a *Agent) cancelRun(req *agentv1.CancelRequest) {
 	// run is cancelled. A stale epoch makes this a harmless ABORTED.
 	a.bg.Go(func() {
 		rep := a.leaseReporter(id, req.GetLeaseEpoch())
-		_, _, err := proposeState(a.life, a.cfg.After, rep, cancelledState(), "", nil)
+		_, _, err := proposeState(a.life, a.cfg.After, rep, cancelledState(), "", nil, nil)
 		a.logger.Debug("cancel for a run not held here answered", "flow_run_id", id, "error", err)
 	})
 }

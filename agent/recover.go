@@ -88,7 +88,7 @@ func (a *Agent) recoverRun(rec localstate.Run, h *heldRun) {
 		p = cancelledState()
 	}
 	if p != nil {
-		_, _, err := proposeState(a.life, a.cfg.After, a.leaseReporter(rec.FlowRunID, rec.Epoch), p, rec.PID, nil)
+		_, _, err := proposeState(a.life, a.cfg.After, a.leaseReporter(rec.FlowRunID, rec.Epoch), p, rec.PID, nil, nil)
 		if !settledBy(err) {
 			log.Warn("cannot report the leftover run; will retry after the next restart", "error", err)
 			return

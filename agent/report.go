@@ -39,19 +39,24 @@ func crashedState(msg string) *orionv1.StateProposal {
 // shared.
 type reporter interface {
 	// report makes one proposal. transitionID makes a retried proposal
-	// idempotent; infraPID identifies the infrastructure, when known.
-	report(ctx context.Context, p *orionv1.StateProposal, transitionID, infraPID string) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error)
+	// idempotent; infraPID identifies the infrastructure, when known; logs
+	// (only when carriesLogs) are stored with the state.
+	report(ctx context.Context, p *orionv1.StateProposal, transitionID, infraPID string, logs []*orionv1.Log) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error)
+	// carriesLogs reports whether report stores log lines with the state.
+	carriesLogs() bool
 }
 
-// leaseReporter reports as the agent holding the run's lease.
+// leaseReporter reports as the agent holding the run's lease. The run it
+// gets back is nil: the agent does not need it, so the server sends none.
 type leaseReporter struct {
-	agent     agentv1.AgentServiceClient
-	agentID   func() string
-	flowRunID string
-	epoch     int64
+	agent      agentv1.AgentServiceClient
+	agentID    func() string
+	reportLogs func() bool // the server stores a report's log lines
+	flowRunID  string
+	epoch      int64
 }
 
-func (r *leaseReporter) report(ctx context.Context, p *orionv1.StateProposal, transitionID, infraPID string) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
+func (r *leaseReporter) report(ctx context.Context, p *orionv1.StateProposal, transitionID, infraPID string, logs []*orionv1.Log) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
 	resp, err := r.agent.ReportFlowRunState(ctx, &agentv1.ReportFlowRunStateRequest{
 		AgentId:           r.agentID(),
 		FlowRunId:         r.flowRunID,
@@ -59,6 +64,8 @@ func (r *leaseReporter) report(ctx context.Context, p *orionv1.StateProposal, tr
 		State:             p,
 		TransitionId:      transitionID,
 		InfrastructurePid: infraPID,
+		Logs:              logs,
+		OmitFlowRun:       true,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -66,13 +73,17 @@ func (r *leaseReporter) report(ctx context.Context, p *orionv1.StateProposal, tr
 	return resp.GetResult(), resp.GetFlowRun(), nil
 }
 
+func (r *leaseReporter) carriesLogs() bool { return r.reportLogs != nil && r.reportLogs() }
+
 // directReporter reports through the public API, without a lease.
 type directReporter struct {
 	flowRuns  orionv1.FlowRunServiceClient
 	flowRunID string
 }
 
-func (r *directReporter) report(ctx context.Context, p *orionv1.StateProposal, transitionID, _ string) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
+func (r *directReporter) carriesLogs() bool { return false }
+
+func (r *directReporter) report(ctx context.Context, p *orionv1.StateProposal, transitionID, _ string, _ []*orionv1.Log) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
 	resp, err := r.flowRuns.SetFlowRunState(ctx, &orionv1.SetFlowRunStateRequest{
 		FlowRunId:    r.flowRunID,
 		State:        p,
@@ -129,20 +140,23 @@ func settledBy(err error) bool {
 // of the old one returns the old answer). Transient errors are retried with
 // backoff and the same transition id until ctx is done (server errors
 // only maxServerErrors times). A close of interrupt
-// (nil for none) while waiting returns errInterrupted.
-func proposeState(ctx context.Context, after func(time.Duration) <-chan time.Time, rep reporter, p *orionv1.StateProposal, infraPID string, interrupt <-chan struct{}) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
+// (nil for none) while waiting returns errInterrupted. logs go with the
+// proposal (rep.carriesLogs must hold): they are stored once the server
+// answered, and not stored when proposeState returns an error.
+func proposeState(ctx context.Context, after func(time.Duration) <-chan time.Time, rep reporter, p *orionv1.StateProposal, infraPID string, logs []*orionv1.Log, interrupt <-chan struct{}) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
 	transitionID := uuid.NewString()
 	bo := newBackoff(200*time.Millisecond, 5*time.Second)
 	serverErrors := 0
 	for {
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		res, run, err := rep.report(rctx, p, transitionID, infraPID)
+		res, run, err := rep.report(rctx, p, transitionID, infraPID, logs)
 		cancel()
 		var wait time.Duration
 		switch {
 		case err == nil && res.GetStatus() == orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_WAIT:
 			wait = max(res.GetDelay().AsDuration(), 10*time.Millisecond)
 			transitionID = uuid.NewString()
+			logs = nil // stored with the answer
 		case err == nil:
 			return res, run, nil
 		case ctx.Err() != nil:

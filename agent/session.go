@@ -35,6 +35,7 @@ type session struct {
 	registered bool
 	heartbeat  time.Duration
 	lease      time.Duration
+	reportLogs bool // the server stores log lines sent with a state report
 	// probed records each infrastructure type's last availability.
 	probed map[string]bool
 }
@@ -85,6 +86,7 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.id, s.registered = resp.GetAgentId(), true
+	s.reportLogs = resp.GetReportLogs()
 	if d := resp.GetHeartbeatInterval().AsDuration(); d > 0 {
 		s.heartbeat = d
 	}
@@ -158,6 +160,14 @@ func (s *session) agentID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.id
+}
+
+// reportsLogs reports whether the server stores log lines sent with a
+// state report (RegisterAgentResponse.report_logs).
+func (s *session) reportsLogs() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reportLogs
 }
 
 func (s *session) heartbeatInterval() time.Duration {

@@ -69,6 +69,7 @@ func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentReq
 		AgentId:           id,
 		HeartbeatInterval: durationpb.New(d.cfg.HeartbeatInterval),
 		LeaseDuration:     durationpb.New(d.cfg.LeaseDuration),
+		ReportLogs:        true,
 	}, nil
 }
 

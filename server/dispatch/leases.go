@@ -134,6 +134,11 @@ func (d *Dispatcher) Report(ctx context.Context, req *agentv1.ReportFlowRunState
 			return fmt.Errorf("%w: flow run %s is held by agent %q at epoch %d in state %s, not by %q at epoch %d",
 				ErrLeaseLost, run.GetId(), run.GetAgentId(), run.GetLeaseEpoch(), run.GetState().GetName(), req.GetAgentId(), req.GetLeaseEpoch())
 		}
+		// The run's last lines go before its state, in the same
+		// transaction: a follower never sees the end before them.
+		if _, err := tx.AppendLogs(run.GetId(), req.GetLogs()); err != nil {
+			return err
+		}
 		now := tx.Now()
 		res, run, err := orchestration.Transition(tx, orchestration.Proposal{
 			RunID:        run.GetId(),
@@ -154,6 +159,9 @@ func (d *Dispatcher) Report(ctx context.Context, req *agentv1.ReportFlowRunState
 	})
 	if err != nil {
 		return nil, err
+	}
+	if req.GetOmitFlowRun() {
+		resp.FlowRun = nil
 	}
 	return resp, nil
 }

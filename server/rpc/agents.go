@@ -75,6 +75,9 @@ func (s *agentService) ReportFlowRunState(ctx context.Context, req *agentv1.Repo
 	if err := validate.State("state", req.GetState()); err != nil {
 		return nil, err
 	}
+	if err := validate.ReportLogs(req.GetFlowRunId(), req.GetLogs()); err != nil {
+		return nil, err
+	}
 	if err := s.ownAgent(ctx, req.GetAgentId()); err != nil {
 		return nil, err
 	}

@@ -148,6 +148,29 @@ func Logs(logs []*orionv1.Log) error {
 	return nil
 }
 
+// ReportLogs checks the log lines of a state report and sets their run id
+// where it is empty. They are bounded apart from the log rate (one batch
+// per report, a run's last lines).
+func ReportLogs(runID string, logs []*orionv1.Log) error {
+	if len(logs) > MaxReportLogs {
+		return store.Invalidf("logs: %d lines in a state report; send at most %d (more with LogService.CreateLogs)", len(logs), MaxReportLogs)
+	}
+	size := 0
+	for i, l := range logs {
+		size += len(l.GetMessage())
+		switch {
+		case l.GetFlowRunId() == "":
+			l.FlowRunId = runID
+		case l.GetFlowRunId() != runID:
+			return store.Invalidf("%s.flow_run_id is %q; a state report carries lines of its own run %q only", indexed("logs", i), l.GetFlowRunId(), runID)
+		}
+	}
+	if size > MaxReportLogBytes {
+		return store.Invalidf("logs: %d bytes in a state report; send at most %d (more with LogService.CreateLogs)", size, MaxReportLogBytes)
+	}
+	return Logs(logs)
+}
+
 // RegisterAgent checks an agent's registration.
 func RegisterAgent(req *agentv1.RegisterAgentRequest) error {
 	if err := OptionalName("name", req.GetName()); err != nil {

@@ -38,7 +38,9 @@ const (
 	MaxLogBatch        = 10_000
 	MaxLogName         = 200
 	MaxLogSource       = 128
-	MaxWorkQueues      = 100 // queues one agent serves
+	MaxReportLogs      = 100     // log lines carried by one state report
+	MaxReportLogBytes  = 1 << 20 // their messages, in all
+	MaxWorkQueues      = 100     // queues one agent serves
 )
 
 // Name checks a flow, deployment, work queue, agent or token name.

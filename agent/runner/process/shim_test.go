@@ -3,6 +3,7 @@ package process
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,14 +48,20 @@ func TestShim_ExitFileRecordsCodeAndSignal(t *testing.T) {
 	}
 }
 
+// TestShim_OutputFilesAndOffsets: output goes to files; while the flow
+// runs, delivered lines are synced before their offsets are saved. The
+// final lines (after the exit) are delivered with their positions but not
+// recorded: they go with the run's final state, and a restarted agent
+// sends them again at the same positions.
 func TestShim_OutputFilesAndOffsets(t *testing.T) {
 	r := New()
 	var mu sync.Mutex
 	var order []string
-	s := spec(t, nil, `echo one; echo two >&2; printf three`)
-	s.Output = func(stream, line string, _ int64) {
+	gate := filepath.Join(t.TempDir(), "gate")
+	s := spec(t, nil, `echo one; echo two >&2; while [ ! -f `+gate+` ]; do sleep 0.01; done; printf three`)
+	s.Output = func(stream, line string, pos int64) {
 		mu.Lock()
-		order = append(order, "line "+stream+" "+line)
+		order = append(order, fmt.Sprintf("line %s %s@%d", stream, line, pos))
 		mu.Unlock()
 	}
 	s.Sync = func() {
@@ -63,23 +70,33 @@ func TestShim_OutputFilesAndOffsets(t *testing.T) {
 		mu.Unlock()
 	}
 	h := start(t, r, s)
+	dir := handleOf(t, h).Dir
+	awaitOffsets(t, dir, offsets{Stdout: 4, Stderr: 4})
+	mu.Lock()
+	running := strings.Join(order, ",")
+	mu.Unlock()
+	if !strings.HasSuffix(running, "sync") || !strings.Contains(running, "line stdout one@4") || !strings.Contains(running, "line stderr two@4") {
+		t.Fatalf("lines were not synced before the offsets were saved: %q", running)
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if res := wait(t, r, h); !res.Success() {
 		t.Fatalf("exit %v", res)
 	}
-	dir := handleOf(t, h).Dir
 	for file, want := range map[string]string{stdoutFileName: "one\nthree", stderrFileName: "two\n"} {
 		if b, err := os.ReadFile(filepath.Join(dir, file)); err != nil || string(b) != want {
 			t.Fatalf("%s = %q %v, want %q", file, b, err, want)
 		}
 	}
 	var off offsets
-	if err := readJSON(filepath.Join(dir, offsetsFileName), &off); err != nil || off != (offsets{Stdout: 9, Stderr: 4}) {
-		t.Fatalf("offsets %+v %v", off, err)
+	if err := readJSON(filepath.Join(dir, offsetsFileName), &off); err != nil || off != (offsets{Stdout: 4, Stderr: 4}) {
+		t.Fatalf("offsets %+v %v, want the ones before the exit", off, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(order) == 0 || order[len(order)-1] != "sync" {
-		t.Fatalf("lines were not synced before the offsets were saved: %q", order)
+	if last := order[len(order)-1]; last != "line stdout three@9" {
+		t.Fatalf("last delivery %q, want the trailing line at 9 without a sync: %q", last, order)
 	}
 }
 

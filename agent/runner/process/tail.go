@@ -46,11 +46,20 @@ func newTailer(dir string, out runner.Output, sync func()) *tailer {
 // poll delivers every complete line written since the last poll (with
 // final, also a trailing line without a newline) and saves the new
 // offsets. It reports whether anything was delivered.
+//
+// The final poll (the flow exited) neither syncs nor saves offsets: its
+// lines go to the server with the run's final state, and an agent that
+// dies before that reattaches, finds the exit and delivers them again
+// from the saved offsets, at the same positions, which the server stores
+// once.
 func (t *tailer) poll(final bool) bool {
 	a := t.stream("stdout", stdoutFileName, &t.off.Stdout, final)
 	b := t.stream("stderr", stderrFileName, &t.off.Stderr, final)
 	if !a && !b {
 		return false
+	}
+	if final {
+		return true
 	}
 	if t.sync != nil {
 		// The consumer makes delivered lines durable before the offsets

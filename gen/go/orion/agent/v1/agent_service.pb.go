@@ -125,6 +125,10 @@ type RegisterAgentResponse struct {
 	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,2,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	// How long a lease lasts without a heartbeat.
 	LeaseDuration *durationpb.Duration `protobuf:"bytes,3,opt,name=lease_duration,json=leaseDuration,proto3" json:"lease_duration,omitempty"`
+	// The server stores ReportFlowRunStateRequest.logs. An agent sends a
+	// run's last log lines with its final state only when this is set (a
+	// server before it would ignore them), else with LogService.CreateLogs.
+	ReportLogs    bool `protobuf:"varint,4,opt,name=report_logs,json=reportLogs,proto3" json:"report_logs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -178,6 +182,13 @@ func (x *RegisterAgentResponse) GetLeaseDuration() *durationpb.Duration {
 		return x.LeaseDuration
 	}
 	return nil
+}
+
+func (x *RegisterAgentResponse) GetReportLogs() bool {
+	if x != nil {
+		return x.ReportLogs
+	}
+	return false
 }
 
 type StreamWorkRequest struct {
@@ -666,8 +677,19 @@ type ReportFlowRunStateRequest struct {
 	TransitionId string                 `protobuf:"bytes,5,opt,name=transition_id,json=transitionId,proto3" json:"transition_id,omitempty"`
 	// Identifier of the infrastructure running the flow (pid, container id).
 	InfrastructurePid string `protobuf:"bytes,6,opt,name=infrastructure_pid,json=infrastructurePid,proto3" json:"infrastructure_pid,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Log lines of the run stored in the same transaction as the state,
+	// before it: an agent sends a run's last lines with its final state
+	// instead of a CreateLogs call of its own, so a follower never sees the
+	// run end before its last lines. At most 100 lines of 1 MB in all; each
+	// needs message and timestamp, flow_run_id is this run's (empty means
+	// it). They are stored whenever the report gets a result (any status),
+	// and not again when transition_id repeats an earlier report; after an
+	// error they were not stored.
+	Logs []*v1.Log `protobuf:"bytes,7,rep,name=logs,proto3" json:"logs,omitempty"`
+	// The caller does not need the run back: the response has no flow_run.
+	OmitFlowRun   bool `protobuf:"varint,8,opt,name=omit_flow_run,json=omitFlowRun,proto3" json:"omit_flow_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportFlowRunStateRequest) Reset() {
@@ -740,6 +762,20 @@ func (x *ReportFlowRunStateRequest) GetInfrastructurePid() string {
 		return x.InfrastructurePid
 	}
 	return ""
+}
+
+func (x *ReportFlowRunStateRequest) GetLogs() []*v1.Log {
+	if x != nil {
+		return x.Logs
+	}
+	return nil
+}
+
+func (x *ReportFlowRunStateRequest) GetOmitFlowRun() bool {
+	if x != nil {
+		return x.OmitFlowRun
+	}
+	return false
 }
 
 type ReportFlowRunStateResponse struct {
@@ -974,11 +1010,13 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"workQueues\x121\n" +
 	"\x14infrastructure_types\x18\x05 \x03(\tR\x13infrastructureTypes\x12\x14\n" +
 	"\x05limit\x18\x06 \x01(\x05R\x05limit\x12\x18\n" +
-	"\aversion\x18\a \x01(\tR\aversion\"\xbe\x01\n" +
+	"\aversion\x18\a \x01(\tR\aversion\"\xdf\x01\n" +
 	"\x15RegisterAgentResponse\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12H\n" +
 	"\x12heartbeat_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12@\n" +
-	"\x0elease_duration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\rleaseDuration\".\n" +
+	"\x0elease_duration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\rleaseDuration\x12\x1f\n" +
+	"\vreport_logs\x18\x04 \x01(\bR\n" +
+	"reportLogs\".\n" +
 	"\x11StreamWorkRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\"9\n" +
 	"\tWorkOffer\x12,\n" +
@@ -1010,7 +1048,7 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"\bflow_run\x18\x03 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\x124\n" +
 	"\n" +
 	"deployment\x18\x04 \x01(\v2\x14.orion.v1.DeploymentR\n" +
-	"deployment\"\xfa\x01\n" +
+	"deployment\"\xc1\x02\n" +
 	"\x19ReportFlowRunStateRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x1e\n" +
 	"\vflow_run_id\x18\x02 \x01(\tR\tflowRunId\x12\x1f\n" +
@@ -1018,7 +1056,9 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"leaseEpoch\x12-\n" +
 	"\x05state\x18\x04 \x01(\v2\x17.orion.v1.StateProposalR\x05state\x12#\n" +
 	"\rtransition_id\x18\x05 \x01(\tR\ftransitionId\x12-\n" +
-	"\x12infrastructure_pid\x18\x06 \x01(\tR\x11infrastructurePid\"\x81\x01\n" +
+	"\x12infrastructure_pid\x18\x06 \x01(\tR\x11infrastructurePid\x12!\n" +
+	"\x04logs\x18\a \x03(\v2\r.orion.v1.LogR\x04logs\x12\"\n" +
+	"\romit_flow_run\x18\b \x01(\bR\vomitFlowRun\"\x81\x01\n" +
 	"\x1aReportFlowRunStateResponse\x125\n" +
 	"\x06result\x18\x01 \x01(\v2\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n" +
 	"\bflow_run\x18\x02 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"J\n" +
@@ -1077,6 +1117,7 @@ var file_orion_agent_v1_agent_service_proto_goTypes = []any{
 	(*v1.OrchestrationResult)(nil),     // 18: orion.v1.OrchestrationResult
 	(*v1.Deployment)(nil),              // 19: orion.v1.Deployment
 	(*v1.StateProposal)(nil),           // 20: orion.v1.StateProposal
+	(*v1.Log)(nil),                     // 21: orion.v1.Log
 }
 var file_orion_agent_v1_agent_service_proto_depIdxs = []int32{
 	15, // 0: orion.agent.v1.RegisterAgentResponse.heartbeat_interval:type_name -> google.protobuf.Duration
@@ -1092,26 +1133,27 @@ var file_orion_agent_v1_agent_service_proto_depIdxs = []int32{
 	16, // 10: orion.agent.v1.ClaimFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
 	19, // 11: orion.agent.v1.ClaimFlowRunResponse.deployment:type_name -> orion.v1.Deployment
 	20, // 12: orion.agent.v1.ReportFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
-	18, // 13: orion.agent.v1.ReportFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
-	16, // 14: orion.agent.v1.ReportFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
-	12, // 15: orion.agent.v1.HeartbeatRequest.runs:type_name -> orion.agent.v1.HeldRun
-	17, // 16: orion.agent.v1.HeartbeatResponse.lease_expire_time:type_name -> google.protobuf.Timestamp
-	4,  // 17: orion.agent.v1.HeartbeatResponse.cancels:type_name -> orion.agent.v1.CancelRequest
-	0,  // 18: orion.agent.v1.AgentService.RegisterAgent:input_type -> orion.agent.v1.RegisterAgentRequest
-	2,  // 19: orion.agent.v1.AgentService.StreamWork:input_type -> orion.agent.v1.StreamWorkRequest
-	7,  // 20: orion.agent.v1.AgentService.ClaimFlowRun:input_type -> orion.agent.v1.ClaimFlowRunRequest
-	10, // 21: orion.agent.v1.AgentService.ReportFlowRunState:input_type -> orion.agent.v1.ReportFlowRunStateRequest
-	13, // 22: orion.agent.v1.AgentService.Heartbeat:input_type -> orion.agent.v1.HeartbeatRequest
-	1,  // 23: orion.agent.v1.AgentService.RegisterAgent:output_type -> orion.agent.v1.RegisterAgentResponse
-	6,  // 24: orion.agent.v1.AgentService.StreamWork:output_type -> orion.agent.v1.StreamWorkResponse
-	9,  // 25: orion.agent.v1.AgentService.ClaimFlowRun:output_type -> orion.agent.v1.ClaimFlowRunResponse
-	11, // 26: orion.agent.v1.AgentService.ReportFlowRunState:output_type -> orion.agent.v1.ReportFlowRunStateResponse
-	14, // 27: orion.agent.v1.AgentService.Heartbeat:output_type -> orion.agent.v1.HeartbeatResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	21, // 13: orion.agent.v1.ReportFlowRunStateRequest.logs:type_name -> orion.v1.Log
+	18, // 14: orion.agent.v1.ReportFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
+	16, // 15: orion.agent.v1.ReportFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
+	12, // 16: orion.agent.v1.HeartbeatRequest.runs:type_name -> orion.agent.v1.HeldRun
+	17, // 17: orion.agent.v1.HeartbeatResponse.lease_expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 18: orion.agent.v1.HeartbeatResponse.cancels:type_name -> orion.agent.v1.CancelRequest
+	0,  // 19: orion.agent.v1.AgentService.RegisterAgent:input_type -> orion.agent.v1.RegisterAgentRequest
+	2,  // 20: orion.agent.v1.AgentService.StreamWork:input_type -> orion.agent.v1.StreamWorkRequest
+	7,  // 21: orion.agent.v1.AgentService.ClaimFlowRun:input_type -> orion.agent.v1.ClaimFlowRunRequest
+	10, // 22: orion.agent.v1.AgentService.ReportFlowRunState:input_type -> orion.agent.v1.ReportFlowRunStateRequest
+	13, // 23: orion.agent.v1.AgentService.Heartbeat:input_type -> orion.agent.v1.HeartbeatRequest
+	1,  // 24: orion.agent.v1.AgentService.RegisterAgent:output_type -> orion.agent.v1.RegisterAgentResponse
+	6,  // 25: orion.agent.v1.AgentService.StreamWork:output_type -> orion.agent.v1.StreamWorkResponse
+	9,  // 26: orion.agent.v1.AgentService.ClaimFlowRun:output_type -> orion.agent.v1.ClaimFlowRunResponse
+	11, // 27: orion.agent.v1.AgentService.ReportFlowRunState:output_type -> orion.agent.v1.ReportFlowRunStateResponse
+	14, // 28: orion.agent.v1.AgentService.Heartbeat:output_type -> orion.agent.v1.HeartbeatResponse
+	24, // [24:29] is the sub-list for method output_type
+	19, // [19:24] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_orion_agent_v1_agent_service_proto_init() }

@@ -50,9 +50,11 @@ type AgentServiceClient interface {
 	// agent and grants a lease. When another agent won, the result is ABORT.
 	// Errors: INVALID_ARGUMENT (empty ids), NOT_FOUND (agent or run).
 	ClaimFlowRun(ctx context.Context, in *ClaimFlowRunRequest, opts ...grpc.CallOption) (*ClaimFlowRunResponse, error)
-	// ReportFlowRunState proposes a state for a run the agent holds.
-	// Errors: INVALID_ARGUMENT (missing state), NOT_FOUND (run), ABORTED (the
-	// lease epoch is stale: another owner holds the run).
+	// ReportFlowRunState proposes a state for a run the agent holds, with
+	// log lines to store before it.
+	// Errors: INVALID_ARGUMENT (missing state, bad or too many log lines),
+	// NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
+	// the run).
 	ReportFlowRunState(ctx context.Context, in *ReportFlowRunStateRequest, opts ...grpc.CallOption) (*ReportFlowRunStateResponse, error)
 	// Heartbeat renews the agent's registration and the leases of its runs.
 	// Errors: INVALID_ARGUMENT (empty agent id), NOT_FOUND (agent not
@@ -151,9 +153,11 @@ type AgentServiceServer interface {
 	// agent and grants a lease. When another agent won, the result is ABORT.
 	// Errors: INVALID_ARGUMENT (empty ids), NOT_FOUND (agent or run).
 	ClaimFlowRun(context.Context, *ClaimFlowRunRequest) (*ClaimFlowRunResponse, error)
-	// ReportFlowRunState proposes a state for a run the agent holds.
-	// Errors: INVALID_ARGUMENT (missing state), NOT_FOUND (run), ABORTED (the
-	// lease epoch is stale: another owner holds the run).
+	// ReportFlowRunState proposes a state for a run the agent holds, with
+	// log lines to store before it.
+	// Errors: INVALID_ARGUMENT (missing state, bad or too many log lines),
+	// NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
+	// the run).
 	ReportFlowRunState(context.Context, *ReportFlowRunStateRequest) (*ReportFlowRunStateResponse, error)
 	// Heartbeat renews the agent's registration and the leases of its runs.
 	// Errors: INVALID_ARGUMENT (empty agent id), NOT_FOUND (agent not

@@ -101,30 +101,36 @@ class RegisterAgentRequest(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., name: _Optional[str] = ..., hostname: _Optional[str] = ..., work_queues: _Optional[_Iterable[str]] = ..., infrastructure_types: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., version: _Optional[str] = ...) -> None: ...
 
 class RegisterAgentResponse(_message.Message):
-    __slots__ = ["agent_id", "heartbeat_interval", "lease_duration"]
+    __slots__ = ["agent_id", "heartbeat_interval", "lease_duration", "report_logs"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _ClassVar[int]
     LEASE_DURATION_FIELD_NUMBER: _ClassVar[int]
+    REPORT_LOGS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     heartbeat_interval: _duration_pb2.Duration
     lease_duration: _duration_pb2.Duration
-    def __init__(self, agent_id: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., lease_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    report_logs: bool
+    def __init__(self, agent_id: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., lease_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., report_logs: bool = ...) -> None: ...
 
 class ReportFlowRunStateRequest(_message.Message):
-    __slots__ = ["agent_id", "flow_run_id", "infrastructure_pid", "lease_epoch", "state", "transition_id"]
+    __slots__ = ["agent_id", "flow_run_id", "infrastructure_pid", "lease_epoch", "logs", "omit_flow_run", "state", "transition_id"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     INFRASTRUCTURE_PID_FIELD_NUMBER: _ClassVar[int]
     LEASE_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    LOGS_FIELD_NUMBER: _ClassVar[int]
+    OMIT_FLOW_RUN_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TRANSITION_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     flow_run_id: str
     infrastructure_pid: str
     lease_epoch: int
+    logs: _containers.RepeatedCompositeFieldContainer[_flow_run_pb2.Log]
+    omit_flow_run: bool
     state: _state_pb2.StateProposal
     transition_id: str
-    def __init__(self, agent_id: _Optional[str] = ..., flow_run_id: _Optional[str] = ..., lease_epoch: _Optional[int] = ..., state: _Optional[_Union[_state_pb2.StateProposal, _Mapping]] = ..., transition_id: _Optional[str] = ..., infrastructure_pid: _Optional[str] = ...) -> None: ...
+    def __init__(self, agent_id: _Optional[str] = ..., flow_run_id: _Optional[str] = ..., lease_epoch: _Optional[int] = ..., state: _Optional[_Union[_state_pb2.StateProposal, _Mapping]] = ..., transition_id: _Optional[str] = ..., infrastructure_pid: _Optional[str] = ..., logs: _Optional[_Iterable[_Union[_flow_run_pb2.Log, _Mapping]]] = ..., omit_flow_run: bool = ...) -> None: ...
 
 class ReportFlowRunStateResponse(_message.Message):
     __slots__ = ["flow_run", "result"]

@@ -84,9 +84,11 @@ class AgentServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ReportFlowRunState(self, request, context):
-        """ReportFlowRunState proposes a state for a run the agent holds.
-        Errors: INVALID_ARGUMENT (missing state), NOT_FOUND (run), ABORTED (the
-        lease epoch is stale: another owner holds the run).
+        """ReportFlowRunState proposes a state for a run the agent holds, with
+        log lines to store before it.
+        Errors: INVALID_ARGUMENT (missing state, bad or too many log lines),
+        NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
+        the run).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

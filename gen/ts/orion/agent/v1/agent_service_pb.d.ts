@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import type { FlowRun } from "../../v1/flow_run_pb.js";
+import type { FlowRun, Log } from "../../v1/flow_run_pb.js";
 import type { OrchestrationResult, StateProposal } from "../../v1/state_pb.js";
 import type { Deployment } from "../../v1/deployment_pb.js";
 
@@ -86,6 +86,15 @@ export declare type RegisterAgentResponse = Message<"orion.agent.v1.RegisterAgen
    * @generated from field: google.protobuf.Duration lease_duration = 3;
    */
   leaseDuration?: Duration | undefined;
+
+  /**
+   * The server stores ReportFlowRunStateRequest.logs. An agent sends a
+   * run's last log lines with its final state only when this is set (a
+   * server before it would ignore them), else with LogService.CreateLogs.
+   *
+   * @generated from field: bool report_logs = 4;
+   */
+  reportLogs: boolean;
 };
 
 /**
@@ -329,6 +338,27 @@ export declare type ReportFlowRunStateRequest = Message<"orion.agent.v1.ReportFl
    * @generated from field: string infrastructure_pid = 6;
    */
   infrastructurePid: string;
+
+  /**
+   * Log lines of the run stored in the same transaction as the state,
+   * before it: an agent sends a run's last lines with its final state
+   * instead of a CreateLogs call of its own, so a follower never sees the
+   * run end before its last lines. At most 100 lines of 1 MB in all; each
+   * needs message and timestamp, flow_run_id is this run's (empty means
+   * it). They are stored whenever the report gets a result (any status),
+   * and not again when transition_id repeats an earlier report; after an
+   * error they were not stored.
+   *
+   * @generated from field: repeated orion.v1.Log logs = 7;
+   */
+  logs: Log[];
+
+  /**
+   * The caller does not need the run back: the response has no flow_run.
+   *
+   * @generated from field: bool omit_flow_run = 8;
+   */
+  omitFlowRun: boolean;
 };
 
 /**
@@ -481,9 +511,11 @@ export declare const AgentService: GenService<{
     output: typeof ClaimFlowRunResponseSchema;
   },
   /**
-   * ReportFlowRunState proposes a state for a run the agent holds.
-   * Errors: INVALID_ARGUMENT (missing state), NOT_FOUND (run), ABORTED (the
-   * lease epoch is stale: another owner holds the run).
+   * ReportFlowRunState proposes a state for a run the agent holds, with
+   * log lines to store before it.
+   * Errors: INVALID_ARGUMENT (missing state, bad or too many log lines),
+   * NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
+   * the run).
    *
    * @generated from rpc orion.agent.v1.AgentService.ReportFlowRunState
    */
