@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -151,4 +152,80 @@ func (c *lateCancel) Err() error {
 		return nil
 	}
 	return c.Context.Err()
+}
+
+// TestUpdate_RollbackRestoresIndexEntries: a request of a group that moved
+// a run to another state (index entries deleted and added without reading
+// them first), appended a state and logs, then failed, leaves the run, its
+// history and every index as they were; the request after it commits.
+func TestUpdate_RollbackRestoresIndexEntries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "orion.db")
+	s := openTest(t, path, Options{})
+	ctx := context.Background()
+	run := &orionv1.FlowRun{Id: "moved", FlowName: "f", WorkQueueName: "q", DeploymentId: "d",
+		State: &orionv1.State{Type: orionv1.StateType_STATE_TYPE_SCHEDULED}, CreateTime: timestamppb.Now()}
+	must(t, s.Update(ctx, func(tx store.Tx) error { return tx.PutFlowRun(run) }))
+
+	hold, held := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		must(t, s.Update(ctx, func(tx store.Tx) error { close(held); <-hold; return nil }))
+	})
+	<-held
+	errBoom := errors.New("boom")
+	var failed, next error
+	wg.Go(func() {
+		failed = s.Update(ctx, func(tx store.Tx) error {
+			r, err := tx.FlowRun("moved")
+			if err != nil {
+				return err
+			}
+			r.State = &orionv1.State{Type: orionv1.StateType_STATE_TYPE_RUNNING}
+			r.AgentId, r.LeaseEpoch = "a", 1
+			if err := tx.PutFlowRun(r); err != nil {
+				return err
+			}
+			if err := tx.AppendState("moved", r.GetState()); err != nil {
+				return err
+			}
+			if _, err := tx.AppendLogs("moved", []*orionv1.Log{{Message: "x", Timestamp: timestamppb.Now()}}); err != nil {
+				return err
+			}
+			return errBoom
+		})
+	})
+	for deadline := time.Now().Add(10 * time.Second); len(s.writes) < 1; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the failing request never queued")
+		}
+	}
+	wg.Go(func() {
+		next = s.Update(ctx, func(tx store.Tx) error { return tx.PutAgent(&orionv1.Agent{Id: "after"}) })
+	})
+	for deadline := time.Now().Add(10 * time.Second); len(s.writes) < 2; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never queued")
+		}
+	}
+	close(hold)
+	wg.Wait()
+	if !errors.Is(failed, errBoom) || next != nil {
+		t.Fatalf("failing request: %v; next: %v", failed, next)
+	}
+	must(t, s.View(ctx, func(tx store.Tx) error {
+		r, err := tx.FlowRun("moved")
+		if err != nil || r.GetState().GetType() != orionv1.StateType_STATE_TYPE_SCHEDULED || r.GetAgentId() != "" {
+			t.Errorf("run after the rollback: %v %v", r, err)
+		}
+		if states, _ := tx.States("moved"); len(states) != 0 {
+			t.Errorf("states after the rollback: %v", states)
+		}
+		if logs, _ := tx.Logs("moved", 0, 0, 0); len(logs) != 0 {
+			t.Errorf("logs after the rollback: %v", logs)
+		}
+		_, err = tx.Agent("after")
+		return err
+	}))
+	must(t, s.Close())
+	checkFile(t, path)
 }

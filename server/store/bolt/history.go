@@ -31,7 +31,7 @@ func (t *tx) AppendState(runID string, s *orionv1.State) error {
 	if err != nil {
 		return err
 	}
-	return t.put(bucketStates, seqKey(runID, seq), v)
+	return t.putFresh(bucketStates, seqKey(runID, seq), v) // a new sequence number
 }
 
 // States implements store.Tx.
@@ -88,7 +88,7 @@ func (t *tx) AppendLogs(runID string, logs []*orionv1.Log) (uint64, error) {
 	}
 	for _, v := range vals {
 		seq++
-		if err := t.put(bucketLogs, seqKey(runID, seq), v); err != nil {
+		if err := t.putFresh(bucketLogs, seqKey(runID, seq), v); err != nil { // past the run's counter
 			return 0, err
 		}
 	}

@@ -179,6 +179,10 @@ func (t *tx) PutFlowRun(r *orionv1.FlowRun) error {
 // updateRunIndex moves a run's index entries from old to cur: entries that
 // differ are deleted and written, equal ones are left alone. A zero old
 // inserts, a zero cur deletes.
+//
+// Entries whose key embeds the run id (all but the idempotency key) belong
+// to this run alone: the old one holds the value this run put there, and
+// the new one cannot exist yet, so the undo log needs no reads for them.
 func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 	olds, curs := old.entries(id), cur.entries(id)
 	for i, e := range curs {
@@ -186,17 +190,34 @@ func (t *tx) updateRunIndex(old, cur runKeys, id string) error {
 		if bytes.Equal(was, e.key) {
 			continue
 		}
+		own := !bytes.Equal(e.bucket, bucketRunsByIdempotency)
+		val := e.val
+		if val == nil {
+			val = []byte{}
+		}
 		if was != nil {
-			if err := t.del(e.bucket, was); err != nil {
+			var err error
+			if own {
+				wasVal := olds[i].val
+				if wasVal == nil {
+					wasVal = []byte{}
+				}
+				err = t.delKnown(e.bucket, was, wasVal)
+			} else {
+				err = t.del(e.bucket, was)
+			}
+			if err != nil {
 				return fmt.Errorf("delete %s entry: %w", e.bucket, err)
 			}
 		}
 		if e.key != nil {
-			val := e.val
-			if val == nil {
-				val = []byte{}
+			var err error
+			if own {
+				err = t.putFresh(e.bucket, e.key, val)
+			} else {
+				err = t.put(e.bucket, e.key, val)
 			}
-			if err := t.put(e.bucket, e.key, val); err != nil {
+			if err != nil {
 				return fmt.Errorf("put %s entry: %w", e.bucket, err)
 			}
 		}

@@ -116,6 +116,29 @@ func (t *tx) del(bucket, key []byte) error {
 	return b.Delete(key)
 }
 
+// putFresh is put for a key that cannot exist yet (it embeds a new sequence
+// number, or a run id with the run's new index position): the undo log
+// records its absence without reading it first.
+func (t *tx) putFresh(bucket, key, val []byte) error {
+	b := t.bucket(bucket)
+	if appendMostly[string(bucket)] {
+		b.FillPercent = 0.9
+	}
+	if t.logUndo {
+		t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key)})
+	}
+	return b.Put(key, val)
+}
+
+// delKnown is del for a key whose stored value the caller knows (a run's
+// own index entry): the undo log records it without reading it first.
+func (t *tx) delKnown(bucket, key, old []byte) error {
+	if t.logUndo {
+		t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key), old: bytes.Clone(old)})
+	}
+	return t.bucket(bucket).Delete(key)
+}
+
 func (t *tx) remember(b *bolt.Bucket, bucket, key []byte) {
 	if !t.logUndo {
 		return
