@@ -152,7 +152,7 @@ func (a *Agent) claim(id string, c *claimState) {
 	}
 	h.id = id
 	a.held[id] = h
-	log.Info("flow run claimed", "lease_epoch", h.epoch, "flow_run_name", h.run.GetName())
+	log.Debug("flow run claimed", "lease_epoch", h.epoch, "flow_run_name", h.run.GetName())
 	if c.cancel != nil && (c.cancel.GetLeaseEpoch() == 0 || c.cancel.GetLeaseEpoch() == h.epoch) {
 		h.stop.stop(stopCancel, c.cancel.GetMessage())
 	}
