@@ -9,6 +9,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/orchestration"
 	"github.com/orion-run/orion/server/store"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // TestOffersGoToAgentsThatCanRunTheInfrastructure: a docker run is offered
@@ -60,5 +61,22 @@ func TestOffersGoToAgentsThatCanRunTheInfrastructure(t *testing.T) {
 	}
 	if c := h.claim(anyType, run); c.GetResult().GetStatus() != orchestration.Accept {
 		t.Fatalf("claim by an agent that named no types: %v %q", c.GetResult().GetStatus(), c.GetResult().GetReason())
+	}
+}
+
+// TestOffered_CarriesIdentityNotSettings: an offer names the run, its
+// queue, state and infrastructure type, without parameters or settings.
+func TestOffered_CarriesIdentityNotSettings(t *testing.T) {
+	params, _ := structpb.NewStruct(map[string]any{"big": "value"})
+	r := &orionv1.FlowRun{Id: "r1", Name: "n", FlowName: "f", DeploymentId: "d", WorkQueueName: "q", Tags: []string{"t"},
+		Parameters: params, RunCount: 2,
+		State:          &orionv1.State{Id: "s", Type: orionv1.StateType_STATE_TYPE_SCHEDULED, Name: "Scheduled", Message: "long message"},
+		Infrastructure: &orionv1.Infrastructure{Type: "docker", Env: map[string]string{"A": "1"}}}
+	o := offered(r)
+	if o.GetId() != "r1" || o.GetWorkQueueName() != "q" || o.GetRunCount() != 2 || infraType(o) != "docker" || o.GetState().GetName() != "Scheduled" {
+		t.Fatalf("offer lost identity: %v", o)
+	}
+	if o.GetParameters() != nil || o.GetInfrastructure().GetEnv() != nil || o.GetState().GetMessage() != "" {
+		t.Fatalf("offer carries settings: %v", o)
 	}
 }

@@ -210,7 +210,7 @@ func (d *Dispatcher) offerAll(due []*orionv1.FlowRun, now time.Time) time.Time {
 		if s == nil {
 			continue
 		}
-		msg := &agentv1.StreamWorkResponse{Event: &agentv1.StreamWorkResponse_Offer{Offer: &agentv1.WorkOffer{FlowRun: r}}}
+		msg := &agentv1.StreamWorkResponse{Event: &agentv1.StreamWorkResponse_Offer{Offer: &agentv1.WorkOffer{FlowRun: offered(r)}}}
 		select {
 		case s.out <- msg:
 			d.offered[r.GetId()] = offer{agentID: s.agentID, at: now}
@@ -254,6 +254,25 @@ func (d *Dispatcher) pickSession(queue, typ, avoid string) *session {
 
 // infraType is the infrastructure type a run needs, normalized
 // ("subprocess" when the run names none).
+// offered is what an offer carries of a run: who it is and when it is due,
+// not its parameters or settings (the claim returns the whole run). An
+// offer is encoded for every due run and decoded by an agent that may not
+// win it.
+func offered(r *orionv1.FlowRun) *orionv1.FlowRun {
+	o := &orionv1.FlowRun{
+		Id: r.GetId(), Name: r.GetName(), FlowName: r.GetFlowName(), DeploymentId: r.GetDeploymentId(),
+		WorkQueueName: r.GetWorkQueueName(), Tags: r.GetTags(), RunCount: r.GetRunCount(),
+		ExpectedStartTime: r.GetExpectedStartTime(), NextScheduledStartTime: r.GetNextScheduledStartTime(),
+	}
+	if st := r.GetState(); st != nil {
+		o.State = &orionv1.State{Id: st.GetId(), Type: st.GetType(), Name: st.GetName(), Timestamp: st.GetTimestamp()}
+	}
+	if t := r.GetInfrastructure().GetType(); t != "" {
+		o.Infrastructure = &orionv1.Infrastructure{Type: t}
+	}
+	return o
+}
+
 func infraType(r *orionv1.FlowRun) string {
 	return infra.NormalizeType(r.GetInfrastructure().GetType())
 }

@@ -237,8 +237,12 @@ func (x *StreamWorkRequest) GetAgentId() string {
 
 // WorkOffer tells an agent that a run is due and may be claimed.
 type WorkOffer struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FlowRun       *v1.FlowRun            `protobuf:"bytes,1,opt,name=flow_run,json=flowRun,proto3" json:"flow_run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The run's identity and scheduling fields: id, name, flow, deployment,
+	// work queue, tags, run count, state (without its message), expected and
+	// scheduled start, infrastructure type. ClaimFlowRun returns the whole
+	// run (parameters, infrastructure settings).
+	FlowRun       *v1.FlowRun `protobuf:"bytes,1,opt,name=flow_run,json=flowRun,proto3" json:"flow_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

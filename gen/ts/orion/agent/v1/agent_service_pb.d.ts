@@ -126,6 +126,11 @@ export declare const StreamWorkRequestSchema: GenMessage<StreamWorkRequest>;
  */
 export declare type WorkOffer = Message<"orion.agent.v1.WorkOffer"> & {
   /**
+   * The run's identity and scheduling fields: id, name, flow, deployment,
+   * work queue, tags, run count, state (without its message), expected and
+   * scheduled start, infrastructure type. ClaimFlowRun returns the whole
+   * run (parameters, infrastructure settings).
+   *
    * @generated from field: orion.v1.FlowRun flow_run = 1;
    */
   flowRun?: FlowRun | undefined;
