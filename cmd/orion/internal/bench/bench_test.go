@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -162,5 +163,29 @@ func TestFinishedRun_StatesSpreadOverDeployments(t *testing.T) {
 	}
 	if longest > 200 {
 		t.Fatalf("%d consecutive runs without a FAILED one: failures are bunched", longest)
+	}
+}
+
+// TestSteadyRate: the rate between the 10th and 90th percentile of the end
+// times, whatever the order of the runs; a slow start and tail do not count.
+func TestSteadyRate(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var runs []*orionv1.FlowRun
+	for i := range 100 {
+		end := t0.Add(time.Duration(i) * 10 * time.Millisecond) // 100 runs/s
+		switch {
+		case i < 5:
+			end = t0.Add(-time.Duration(5-i) * time.Second) // a slow start
+		case i >= 95:
+			end = t0.Add(time.Duration(i) * time.Second) // a slow tail
+		}
+		runs = append(runs, &orionv1.FlowRun{State: &orionv1.State{Timestamp: timestamppb.New(end)}})
+	}
+	slices.Reverse(runs)
+	if got := steadyRate(runs); got != 100 {
+		t.Fatalf("steady rate %v, want 100", got)
+	}
+	if got := steadyRate(runs[:9]); got != 0 {
+		t.Fatalf("steady rate of 9 runs %v, want 0", got)
 	}
 }

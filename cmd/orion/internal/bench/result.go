@@ -27,6 +27,7 @@ type Result struct {
 	DispatchLatencyMs *Latency `json:"dispatch_latency_ms,omitempty"`
 
 	RunsPerSecond           *float64 `json:"runs_per_second,omitempty"`
+	RunsPerSecondSteady     *float64 `json:"runs_per_second_steady,omitempty"`
 	RunsPerSecondSubprocess *float64 `json:"runs_per_second_subprocess,omitempty"`
 
 	APIReadRPSGRPC    *float64 `json:"api_read_rps_grpc,omitempty"`

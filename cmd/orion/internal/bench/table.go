@@ -25,6 +25,7 @@ func (r *Result) rows() []row {
 		out = append(out, row{"dispatch_latency_ms", fmt.Sprintf("p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", l.P50, l.P90, l.P99, l.Max), "p50 <= 5, p99 <= 25"})
 	}
 	add("runs_per_second", r.RunsPerSecond, "runs/s", ">= 2,000 (noop)")
+	add("runs_per_second_steady", r.RunsPerSecondSteady, "runs/s", "(10th to 90th percentile of ends)")
 	add("runs_per_second_subprocess", r.RunsPerSecondSubprocess, "runs/s", "")
 	add("api_read_rps_grpc", r.APIReadRPSGRPC, "req/s", ">= 15,000")
 	add("api_read_p99_ms_grpc", r.APIReadP99MsGRPC, "ms", "<= 10")

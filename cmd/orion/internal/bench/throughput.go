@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -18,13 +19,13 @@ func runThroughput(ctx context.Context, e *env, r *Result) error {
 		return err
 	}
 	defer cl.close()
-	rps, err := pushRuns(ctx, cl, "throughput-noop", "noop", e.opts.Runs)
+	rps, steady, err := pushRuns(ctx, cl, "throughput-noop", "noop", e.opts.Runs)
 	if err != nil {
 		return fmt.Errorf("noop: %w", err)
 	}
-	r.RunsPerSecond = ptr(rps)
-	e.log.Info("noop throughput", "runs", e.opts.Runs, "runs_per_second", rps)
-	rps, err = pushRuns(ctx, cl, "throughput-subprocess", "subprocess", e.opts.subprocessRuns())
+	r.RunsPerSecond, r.RunsPerSecondSteady = ptr(rps), ptr(steady)
+	e.log.Info("noop throughput", "runs", e.opts.Runs, "runs_per_second", rps, "runs_per_second_steady", steady)
+	rps, _, err = pushRuns(ctx, cl, "throughput-subprocess", "subprocess", e.opts.subprocessRuns())
 	if err != nil {
 		return fmt.Errorf("subprocess: %w", err)
 	}
@@ -36,11 +37,12 @@ func runThroughput(ctx context.Context, e *env, r *Result) error {
 // writeConcurrency creates in flight while the agents claim and run them,
 // waits until every run has ended, checks they all COMPLETED, and returns
 // n divided by the time from the first run's creation to the last run's
-// end, both read from the server's timestamps.
-func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (float64, error) {
+// end, both read from the server's timestamps, and the steady rate (see
+// steadyRate).
+func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (overall, steady float64, err error) {
 	dep, err := cl.deployment(ctx, name, infra)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	err = parallel(ctx, writeConcurrency, n, func(ctx context.Context, _ int) error {
 		_, err := cl.c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetId()})
@@ -50,23 +52,44 @@ func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (floa
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := waitFinished(ctx, cl.c, dep.GetId(), finishTimeout(n)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	runs, err := listRuns(ctx, cl.c, dep.GetId())
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := allCompleted(runs, n); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	first, last := span(runs)
 	if !last.After(first) {
-		return 0, errors.New("the runs' timestamps do not span any time")
+		return 0, 0, errors.New("the runs' timestamps do not span any time")
 	}
-	return round2(float64(n) / last.Sub(first).Seconds()), nil
+	return round2(float64(n) / last.Sub(first).Seconds()), steadyRate(runs), nil
+}
+
+// steadyRate is the rate at which runs ended between the 10th and the
+// 90th percentile of their end times: the sustained rate, without the
+// start (connections, first offers, the heap growing) and the tail (the
+// last agents finishing). 0 with fewer than 10 runs.
+func steadyRate(runs []*orionv1.FlowRun) float64 {
+	if len(runs) < 10 {
+		return 0
+	}
+	ends := make([]time.Time, len(runs))
+	for i, r := range runs {
+		ends[i] = r.GetState().GetTimestamp().AsTime()
+	}
+	slices.SortFunc(ends, time.Time.Compare)
+	lo, hi := len(ends)/10, len(ends)*9/10
+	d := ends[hi].Sub(ends[lo])
+	if d <= 0 {
+		return 0
+	}
+	return round2(float64(hi-lo) / d.Seconds())
 }
 
 // span returns the earliest creation and the latest end of runs.
