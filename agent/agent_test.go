@@ -408,7 +408,7 @@ func TestAgent_LastLinesGoWithTheFinalState(t *testing.T) {
 			} else if !strings.HasPrefix(carried, "Started noop") || calls != 0 {
 				t.Fatalf("report carried %q with %d CreateLogs calls; want the start line and no call", carried, calls)
 			}
-			if got := strings.Join(logMessages(e.f.logsOf("run-1")), "\n"); strings.Count(got, "Started noop") != 1 {
+			if got := logText(e.f, "run-1"); strings.Count(got, "Started noop") != 1 {
 				t.Fatalf("stored logs %q, want the start line once", got)
 			}
 		})

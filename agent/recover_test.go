@@ -109,12 +109,13 @@ func seedLeftovers(t *testing.T, e *testEnv, recs ...localstate.Run) {
 	}
 }
 
+// logText is a run's stored messages, a line each.
 func logText(f *fake, id string) string {
-	var b strings.Builder
-	for _, l := range f.logsOf(id) {
-		b.WriteString(l.GetMessage() + "\n")
+	msgs := logMessages(f.logsOf(id))
+	if len(msgs) == 0 {
+		return ""
 	}
-	return b.String()
+	return strings.Join(msgs, "\n") + "\n"
 }
 
 func TestAgent_RecoversLeftovers(t *testing.T) {

@@ -239,14 +239,15 @@ func (r *Runner) Locate(workdir string) (runner.Handle, error) {
 func (r *Runner) Release(h runner.Handle) {
 	r.mu.Lock()
 	p, ok := r.procs[h.ID]
-	if ok && p.handle.Type == h.Type {
+	ok = ok && p.handle.Type == h.Type
+	if ok {
 		delete(r.procs, h.ID)
 		if p.runKey != "" {
 			delete(r.byRun, p.runKey)
 		}
 	}
 	r.mu.Unlock()
-	if ok && p.handle.Type == h.Type {
+	if ok {
 		// Outside the lock: the supervisor may be delivering a line.
 		p.release()
 	}

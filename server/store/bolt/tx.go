@@ -92,6 +92,13 @@ func (t *tx) bucket(name []byte) *bolt.Bucket { return t.btx.Bucket(name) }
 // put writes key → val in bucket. Every write of a request goes through put
 // and del, so the undo log sees all of them.
 func (t *tx) put(bucket, key, val []byte) error {
+	b := t.writeBucket(bucket)
+	t.remember(b, bucket, key)
+	return b.Put(key, val)
+}
+
+// writeBucket returns bucket for a write.
+func (t *tx) writeBucket(bucket []byte) *bolt.Bucket {
 	b := t.bucket(bucket)
 	if appendMostly[string(bucket)] {
 		// New keys of these buckets sort last (time-ordered ids, sequence
@@ -99,8 +106,7 @@ func (t *tx) put(bucket, key, val []byte) error {
 		// splits mean fewer pages to write and to search.
 		b.FillPercent = 0.9
 	}
-	t.remember(b, bucket, key)
-	return b.Put(key, val)
+	return b
 }
 
 // appendMostly are the buckets whose new keys sort after the existing ones.
@@ -120,32 +126,30 @@ func (t *tx) del(bucket, key []byte) error {
 // number, or a run id with the run's new index position): the undo log
 // records its absence without reading it first.
 func (t *tx) putFresh(bucket, key, val []byte) error {
-	b := t.bucket(bucket)
-	if appendMostly[string(bucket)] {
-		b.FillPercent = 0.9
-	}
-	if t.logUndo {
-		t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key)})
-	}
-	return b.Put(key, val)
+	t.logOld(bucket, key, nil)
+	return t.writeBucket(bucket).Put(key, val)
 }
 
 // delKnown is del for a key whose stored value the caller knows (a run's
 // own index entry): the undo log records it without reading it first.
 func (t *tx) delKnown(bucket, key, old []byte) error {
-	if t.logUndo {
-		t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key), old: bytes.Clone(old)})
-	}
+	t.logOld(bucket, key, old)
 	return t.bucket(bucket).Delete(key)
 }
 
 func (t *tx) remember(b *bolt.Bucket, bucket, key []byte) {
-	if !t.logUndo {
-		return
+	if t.logUndo {
+		t.logOld(bucket, key, b.Get(key))
 	}
-	// bbolt's slices are only valid inside the transaction and may change
-	// with later writes: keep copies.
-	t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key), old: bytes.Clone(b.Get(key))})
+}
+
+// logOld records in the undo log that key held old (nil: it was absent).
+// bbolt's slices are only valid inside the transaction and may change with
+// later writes: it keeps copies.
+func (t *tx) logOld(bucket, key, old []byte) {
+	if t.logUndo {
+		t.undo = append(t.undo, undoEntry{bucket: bucket, key: bytes.Clone(key), old: bytes.Clone(old)})
+	}
 }
 
 // rollback reverses every logged write, newest first, and forgets the
