@@ -252,8 +252,6 @@ func (d *Dispatcher) pickSession(queue, typ, avoid string) *session {
 	return best
 }
 
-// infraType is the infrastructure type a run needs, normalized
-// ("subprocess" when the run names none).
 // offered is what an offer carries of a run: who it is and when it is due,
 // not its parameters or settings (the claim returns the whole run). An
 // offer is encoded for every due run and decoded by an agent that may not
@@ -273,6 +271,8 @@ func offered(r *orionv1.FlowRun) *orionv1.FlowRun {
 	return o
 }
 
+// infraType is the infrastructure type a run needs, normalized
+// ("subprocess" when the run names none).
 func infraType(r *orionv1.FlowRun) string {
 	return infra.NormalizeType(r.GetInfrastructure().GetType())
 }

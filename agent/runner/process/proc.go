@@ -37,22 +37,21 @@ type proc struct {
 
 	quit     chan struct{} // closed by release: stop delivering output
 	quitOnce sync.Once
-	done     chan struct{} // closed when supervise returned: no more file writes
 }
 
 func newProc(h runner.Handle, d handleData) *proc {
 	return &proc{
 		handle: h, pid: d.PID, pgid: d.PGID, ticks: d.StartTicks, dir: d.Dir,
-		exit: outcome.New(), quit: make(chan struct{}), done: make(chan struct{}),
+		exit: outcome.New(), quit: make(chan struct{}),
 	}
 }
 
 // release stops delivering output and returns once the supervisor has
-// stopped, so nothing writes into the state directory afterwards and the
-// caller may remove it.
+// stopped (it ends p.exit last), so nothing writes into the state directory
+// afterwards and the caller may remove it.
 func (p *proc) release() {
 	p.quitOnce.Do(func() { close(p.quit) })
-	<-p.done
+	<-p.exit.Done()
 }
 
 // startedShim is a shim that reported the flow process started.
@@ -132,7 +131,6 @@ func startShim(ctx context.Context, dir string, spec shimSpec) (*startedShim, er
 // supervise delivers the output until the flow ended, then ends p.exit
 // with the result. It ends early when the handle is released.
 func (p *proc) supervise(t *tailer, poll time.Duration) {
-	defer close(p.done)
 	p.exit.End(p.follow(t, poll))
 }
 

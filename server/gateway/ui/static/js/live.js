@@ -5,8 +5,9 @@
 /** sleep resolves after ms, or rejects when signal aborts. */
 export function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(new DOMException('aborted', 'AbortError')); }, { once: true });
+    const abort = () => { clearTimeout(t); reject(new DOMException('aborted', 'AbortError')); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', abort); resolve(); }, ms);
+    signal?.addEventListener('abort', abort, { once: true });
   });
 }
 
@@ -14,9 +15,14 @@ export function sleep(ms, signal) {
 function whenVisible(signal) {
   if (document.visibilityState === 'visible') return Promise.resolve();
   return new Promise((resolve) => {
-    const on = () => { if (document.visibilityState === 'visible') { document.removeEventListener('visibilitychange', on); resolve(); } };
+    const done = () => {
+      document.removeEventListener('visibilitychange', on);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const on = () => { if (document.visibilityState === 'visible') done(); };
     document.addEventListener('visibilitychange', on);
-    signal?.addEventListener('abort', () => { document.removeEventListener('visibilitychange', on); resolve(); }, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 
