@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
@@ -436,5 +438,40 @@ func TestAgent_LastLinesSentAloneWhenTheFinalReportFails(t *testing.T) {
 	}
 	if n := logCalls(e.f.snapshot(), "run-1"); n != 1 {
 		t.Fatalf("%d CreateLogs calls, want 1 after the refused report", n)
+	}
+}
+
+// TestAgent_LastLinesNotResentAfterAnAnswer: once an answer (here WAIT)
+// stored the lines a final report carried, a later refusal does not send
+// them again by CreateLogs.
+func TestAgent_LastLinesNotResentAfterAnAnswer(t *testing.T) {
+	e := newEnv(t, nil)
+	e.f.addRun("run-1", noopDep(), nil)
+	var finals atomic.Int32
+	e.f.onReport = func(req *agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error) {
+		if !terminal(req.GetState().GetType()) {
+			return nil, nil
+		}
+		if finals.Add(1) == 1 {
+			return &agentv1.ReportFlowRunStateResponse{Result: &orionv1.OrchestrationResult{
+				Status: orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_WAIT, Delay: durationpb.New(time.Millisecond)}}, nil
+		}
+		return nil, status.Error(codes.Aborted, "stale lease epoch")
+	}
+	s := e.start()
+	e.f.offer(t, s, "run-1")
+	e.f.await(t, "a second final report", func([]event) bool { return finals.Load() >= 2 })
+	e.stop()
+	var carried []int
+	for _, r := range reports(e.f.snapshot(), "run-1") {
+		if terminal(r.GetState().GetType()) {
+			carried = append(carried, len(r.GetLogs()))
+		}
+	}
+	if len(carried) != 2 || carried[0] == 0 || carried[1] != 0 {
+		t.Fatalf("lines carried by the final reports: %v, want some then none", carried)
+	}
+	if n := logCalls(e.f.snapshot(), "run-1"); n != 0 {
+		t.Fatalf("%d CreateLogs calls after the lines were stored with an answer", n)
 	}
 }

@@ -229,10 +229,8 @@ func (e *executor) finish(ctx context.Context, j *job, ship *logShipper, p *orio
 	} else {
 		ship.close()
 	}
-	res, run, err := proposeState(ctx, e.after, j.rep, p, infraPID, last, nil)
-	if err != nil {
-		ship.sendRest(ctx, last) // not stored with the state
-	}
+	res, run, err := proposeState(ctx, e.after, j.rep, p, infraPID, &last, nil)
+	ship.sendRest(ctx, last) // what no answer stored (none after one did)
 	o := outcome{run: run, result: res, proposed: p, settled: settledBy(err), err: err}
 	switch {
 	case err == nil:

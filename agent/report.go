@@ -140,23 +140,30 @@ func settledBy(err error) bool {
 // of the old one returns the old answer). Transient errors are retried with
 // backoff and the same transition id until ctx is done (server errors
 // only maxServerErrors times). A close of interrupt
-// (nil for none) while waiting returns errInterrupted. logs go with the
-// proposal (rep.carriesLogs must hold): they are stored once the server
-// answered, and not stored when proposeState returns an error.
-func proposeState(ctx context.Context, after func(time.Duration) <-chan time.Time, rep reporter, p *orionv1.StateProposal, infraPID string, logs []*orionv1.Log, interrupt <-chan struct{}) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
+// (nil for none) while waiting returns errInterrupted. *logs (logs may be
+// nil) go with the proposal (rep.carriesLogs must hold); proposeState sets
+// *logs to nil once an answer stored them, so what is left after an error
+// was not stored.
+func proposeState(ctx context.Context, after func(time.Duration) <-chan time.Time, rep reporter, p *orionv1.StateProposal, infraPID string, logs *[]*orionv1.Log, interrupt <-chan struct{}) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
+	var lines []*orionv1.Log
+	if logs != nil {
+		lines = *logs
+	}
 	transitionID := uuid.NewString()
 	bo := newBackoff(200*time.Millisecond, 5*time.Second)
 	serverErrors := 0
 	for {
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		res, run, err := rep.report(rctx, p, transitionID, infraPID, logs)
+		res, run, err := rep.report(rctx, p, transitionID, infraPID, lines)
 		cancel()
+		if err == nil && logs != nil {
+			lines, *logs = nil, nil // stored with the answer
+		}
 		var wait time.Duration
 		switch {
 		case err == nil && res.GetStatus() == orionv1.OrchestrationStatus_ORCHESTRATION_STATUS_WAIT:
 			wait = max(res.GetDelay().AsDuration(), 10*time.Millisecond)
 			transitionID = uuid.NewString()
-			logs = nil // stored with the answer
 		case err == nil:
 			return res, run, nil
 		case ctx.Err() != nil:
