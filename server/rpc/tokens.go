@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"fmt"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 	"github.com/orion-run/orion/server/auth"
@@ -25,10 +24,8 @@ func (s *tokenService) CreateToken(ctx context.Context, req *orionv1.CreateToken
 	if len(req.GetWorkQueues()) > 0 && req.GetScope() != auth.Agent {
 		return nil, store.Invalidf("work_queues restrict agent tokens only; drop them or use scope agent")
 	}
-	for i, q := range req.GetWorkQueues() {
-		if err := validate.Name(fmt.Sprintf("work_queues[%d]", i), q); err != nil {
-			return nil, err
-		}
+	if err := validate.WorkQueueNames("work_queues", req.GetWorkQueues()); err != nil {
+		return nil, err
 	}
 	var secret string
 	var tok *store.Token

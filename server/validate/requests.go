@@ -171,6 +171,20 @@ func ReportLogs(runID string, logs []*orionv1.Log) error {
 	return Logs(logs)
 }
 
+// WorkQueueNames checks a list of work queue names (an agent's, a
+// token's): at most MaxWorkQueues, each a valid name.
+func WorkQueueNames(field string, queues []string) error {
+	if len(queues) > MaxWorkQueues {
+		return store.Invalidf("%s has %d entries; at most %d are allowed", field, len(queues), MaxWorkQueues)
+	}
+	for i, q := range queues {
+		if err := Name(indexed(field, i), q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RegisterAgent checks an agent's registration.
 func RegisterAgent(req *agentv1.RegisterAgentRequest) error {
 	if err := OptionalName("name", req.GetName()); err != nil {
@@ -182,13 +196,8 @@ func RegisterAgent(req *agentv1.RegisterAgentRequest) error {
 	if err := Text("version", req.GetVersion(), MaxNameLength); err != nil {
 		return err
 	}
-	if len(req.GetWorkQueues()) > MaxWorkQueues {
-		return store.Invalidf("work_queues has %d entries; an agent serves at most %d", len(req.GetWorkQueues()), MaxWorkQueues)
-	}
-	for i, q := range req.GetWorkQueues() {
-		if err := Name(indexed("work_queues", i), q); err != nil {
-			return err
-		}
+	if err := WorkQueueNames("work_queues", req.GetWorkQueues()); err != nil {
+		return err
 	}
 	if req.GetLimit() < 0 {
 		return store.Invalidf("limit must be >= 0 (0 means no limit)")
