@@ -218,9 +218,6 @@ func (d *Dispatcher) notifyCancel(run *orionv1.FlowRun, message string) {
 	}
 }
 
-// farFuture bounds by-state scans that want every run of a state.
-var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // errAgentUnknown is returned for calls from an agent id the store does not know.
 func errAgentUnknown(id string) error {
 	return store.NotFoundf("agent %s is not registered: register again", id)

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -27,7 +28,7 @@ func (d *Dispatcher) cutLeases(ctx context.Context, agentID string) error {
 		now := timestamppb.New(tx.Now())
 		var runs []*orionv1.FlowRun
 		for _, t := range heldTypes {
-			err := tx.RunsByState(t, farFuture, func(r *orionv1.FlowRun) bool {
+			err := tx.RunsByState(t, store.NoLease.Add(-time.Nanosecond), func(r *orionv1.FlowRun) bool { // every run with a lease
 				if r.GetAgentId() == agentID && r.GetLeaseExpireTime() != nil && r.GetLeaseExpireTime().AsTime().After(now.AsTime()) {
 					runs = append(runs, r)
 				}
