@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orion-run/orion/cmd/internal/logging"
 	"github.com/orion-run/orion/cmd/orion/internal/bench"
 )
 
@@ -51,7 +52,7 @@ that fails makes the command exit 1; slow figures never do.`,
 				return fmt.Errorf("find the orion binary: %w", err)
 			}
 			opts.Binary = exe
-			opts.Logger = newLogger("orion.bench", logLevel, false, cmd.ErrOrStderr())
+			opts.Logger = logging.New("orion.bench", logLevel, false, cmd.ErrOrStderr())
 			res, err := bench.Run(cmd.Context(), opts)
 			if err != nil {
 				return err

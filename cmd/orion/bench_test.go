@@ -20,7 +20,7 @@ import (
 // and whether the value may be zero (latencies can round to 0.00 ms).
 var benchKeys = map[string]map[string]bool{
 	"startup":    {"server_start_ms": false, "deployment_create_ms": false},
-	"rss":        {"server_rss_mb_idle": false, "agent_rss_mb_idle": false},
+	"rss":        {"server_rss_mb_idle": false, "agent_rss_mb_idle": false, "agent_rss_mb_idle_in_process": false},
 	"dispatch":   {"dispatch_latency_ms.p50": true, "dispatch_latency_ms.p90": true, "dispatch_latency_ms.p99": true, "dispatch_latency_ms.max": true},
 	"throughput": {"runs_per_second": false, "runs_per_second_subprocess": false},
 	"api": {"api_read_rps_grpc": false, "api_read_p99_ms_grpc": false, "api_read_rps_http": false,
@@ -83,6 +83,11 @@ func TestBench_ShortRunJSON(t *testing.T) {
 	}
 	if v, ok := lookupNumber(got, "cpus"); !ok || v < 1 {
 		t.Errorf("cpus = %v", got["cpus"])
+	}
+	// The test binary has orion-agent beside it, as `make build` installs
+	// them: the agents ran it.
+	if got["agent_binary"] != "orion-agent" {
+		t.Errorf("agent_binary = %v, want orion-agent", got["agent_binary"])
 	}
 	if v, ok := lookupNumber(got, "parameters.runs"); !ok || v != 100 {
 		t.Errorf("parameters.runs = %v, want 100", v)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/orion-run/orion/cmd/internal/agentcmd"
 )
 
 // e2eTimeout bounds every wait in the end-to-end tests.
@@ -28,7 +30,9 @@ var (
 	buildErr  error
 )
 
-// orionBinary builds the orion binary once per test process.
+// orionBinary builds the orion binary once per test process, with
+// orion-agent beside it as `make build` installs them: `orion agent start`
+// in these tests hands over to orion-agent.
 func orionBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -38,9 +42,11 @@ func orionBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "orion")
-		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		for pkg, out := range map[string]string{".": binPath, "../orion-agent": filepath.Join(dir, agentcmd.BinaryName)} {
+			if msg, err := exec.Command("go", "build", "-race", "-o", out, pkg).CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
+				return
+			}
 		}
 	})
 	if buildErr != nil {

@@ -1,4 +1,6 @@
-// Command orion is Orion's single binary: the server, the agent and the CLI.
+// Command orion is Orion's all-in-one binary: the server, the agent and the
+// CLI. (cmd/orion-agent is the agent alone; `orion agent start` hands over
+// to it when it is installed beside orion.)
 package main
 
 import (

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orion-run/orion/cmd/internal/logging"
 	"github.com/orion-run/orion/server"
 	"github.com/orion-run/orion/server/config"
 )
@@ -46,7 +47,7 @@ func serverStartCommand() *cobra.Command {
 				cfg.LogLevel = logLevel
 			}
 			if cmd.Flags().Changed("log-format") {
-				if cfg.LogJSON, err = parseLogFormat(logFormat); err != nil {
+				if cfg.LogJSON, err = logging.ParseFormat(logFormat); err != nil {
 					return err
 				}
 			}
@@ -69,7 +70,7 @@ func serverStartCommand() *cobra.Command {
 				// often saves CPU under load for little memory.
 				debug.SetGCPercent(200)
 			}
-			log := newLogger("orion", cfg.LogLevel, cfg.LogJSON, cmd.ErrOrStderr())
+			log := logging.New("orion", cfg.LogLevel, cfg.LogJSON, cmd.ErrOrStderr())
 			srv, err := server.New(cfg, log)
 			if err != nil {
 				return err

@@ -47,9 +47,10 @@ func (e *env) newCluster(ctx context.Context, n int) (*cluster, error) {
 	return cl, nil
 }
 
-// startAgents starts n agents (in parallel) and waits until the server
-// lists them all as connected.
-func (cl *cluster) startAgents(ctx context.Context, n int) error {
+// startAgents starts n more agents (in parallel), with the variables extra
+// ("KEY=value") in their environment, and waits until the server lists
+// every agent as connected.
+func (cl *cluster) startAgents(ctx context.Context, n int, extra ...string) error {
 	if n == 0 {
 		return nil
 	}
@@ -57,16 +58,17 @@ func (cl *cluster) startAgents(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	env := environ("ORION_HOME="+home, "ORION_API_URL="+cl.url)
+	env := environ(append([]string{"ORION_HOME=" + home, "ORION_API_URL=" + cl.url}, extra...)...)
+	started := len(cl.agents)
 	for i := range n {
-		name := fmt.Sprintf("agent-%02d", i)
+		name := fmt.Sprintf("agent-%02d", started+i)
 		p, err := cl.e.start(name, []string{"agent", "start", "--name", "bench-" + name, "--work-queue", "default"}, env, "Agent started!")
 		if err != nil {
 			return err
 		}
 		cl.agents = append(cl.agents, p)
 	}
-	for _, p := range cl.agents {
+	for _, p := range cl.agents[started:] {
 		if err := p.waitReady(ctx, readyTimeout); err != nil {
 			return err
 		}
@@ -85,11 +87,11 @@ func (cl *cluster) startAgents(ctx context.Context, n int) error {
 				connected++
 			}
 		}
-		if connected >= n {
+		if connected >= len(cl.agents) {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d agents connected after %s", connected, n, readyTimeout)
+			return fmt.Errorf("only %d of %d agents connected after %s", connected, len(cl.agents), readyTimeout)
 		}
 		select {
 		case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,6 +142,16 @@ func (p *proc) rssMB() (float64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS line in /proc/<pid>/status")
+}
+
+// exe is the base name of the binary p runs now: an `orion agent start`
+// hands over to orion-agent when it is installed beside orion.
+func (p *proc) exe() (string, error) {
+	path, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.cmd.Process.Pid))
+	if err != nil {
+		return "", fmt.Errorf("read the binary of %s: %w", p.name, err)
+	}
+	return filepath.Base(path), nil
 }
 
 func (p *proc) remember(line string) {

@@ -54,6 +54,14 @@ type Result struct {
 
 	ServerRSSMBIdle *float64 `json:"server_rss_mb_idle,omitempty"`
 	AgentRSSMBIdle  *float64 `json:"agent_rss_mb_idle,omitempty"`
+	// AgentBinary is the binary the agents ran: orion-agent when it is
+	// installed beside orion (`orion agent start` hands over to it), else
+	// orion.
+	AgentBinary string `json:"agent_binary,omitempty"`
+	// AgentRSSMBIdleInProcess is one more agent's, started with
+	// ORION_AGENT_IN_PROCESS=1 (inside orion), when AgentBinary is
+	// orion-agent.
+	AgentRSSMBIdleInProcess *float64 `json:"agent_rss_mb_idle_in_process,omitempty"`
 
 	GoVersion  string     `json:"go_version"`
 	CPUs       int        `json:"cpus"`

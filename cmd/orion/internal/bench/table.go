@@ -49,7 +49,12 @@ func (r *Result) rows() []row {
 		out = append(out, row{"hello_world_e2e_ms", fmt.Sprintf("p50 %.2f  p99 %.2f", q.P50, q.P99), "p50 <= 150"})
 	}
 	add("server_rss_mb_idle", r.ServerRSSMBIdle, "MB", "<= 40")
-	add("agent_rss_mb_idle", r.AgentRSSMBIdle, "MB", "<= 25")
+	name := "agent_rss_mb_idle"
+	if r.AgentBinary != "" {
+		name += " (" + r.AgentBinary + ")"
+	}
+	add(name, r.AgentRSSMBIdle, "MB", "<= 25")
+	add("agent_rss_mb_idle_in_process (orion)", r.AgentRSSMBIdleInProcess, "MB", "")
 	return out
 }
 
