@@ -28,9 +28,9 @@ the figures of docs/performance.md. Phases (--only, comma-separated):
   startup     server start on an existing store; 'orion deployment create' of the hello-world flow
   rss         idle resident memory of the server and of an agent
   dispatch    due -> claimed latency at --rate due runs/s across --agents agents, for --duration
-  throughput  create -> Completed runs/s: --runs noop runs, then --runs/10 subprocess runs
+  throughput  create -> Completed runs/s: --runs noop runs, then --runs/40 subprocess runs
   api         GetFlowRun over gRPC and HTTP (16 in flight), CreateFlowRun over gRPC (64), --duration each
-  e2e         hello-world run request -> Completed, real Python subprocesses (--runs/100 runs, 5 to 50)
+  e2e         hello-world run request -> Completed, real Python subprocesses (--runs/400 runs, 5 to 50)
   scheduler   one scheduler pass over --scheduler-deployments 1-minute cron deployments (in process, CPU time)
   list        a ListFlowRuns page with --list-runs runs stored
 
@@ -72,7 +72,7 @@ that fails makes the command exit 1; slow figures never do.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&only, "only", "", "phases to run, comma-separated: "+strings.Join(bench.PhaseNames(), ","))
-	f.IntVar(&opts.Runs, "runs", opts.Runs, "runs pushed through in the throughput phase (a tenth with subprocesses; a hundredth in e2e)")
+	f.IntVar(&opts.Runs, "runs", opts.Runs, "runs pushed through in the throughput phase (a 40th with subprocesses; a 400th, 5 to 50, in e2e)")
 	f.IntVar(&opts.Agents, "agents", opts.Agents, "agent processes in the dispatch, throughput, e2e and rss phases")
 	f.DurationVar(&opts.Duration, "duration", opts.Duration, "length of the dispatch phase and of each API measurement")
 	f.IntVar(&opts.DispatchRate, "rate", opts.DispatchRate, "due runs per second in the dispatch phase")

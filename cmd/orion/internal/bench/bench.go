@@ -57,7 +57,7 @@ type Options struct {
 // DefaultOptions are the full run's sizes.
 func DefaultOptions() Options {
 	return Options{
-		Runs:                 5000,
+		Runs:                 20000,
 		Agents:               10,
 		Duration:             10 * time.Second,
 		DispatchRate:         100,
@@ -148,8 +148,8 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // subprocessRuns and e2eRuns derive the smaller phases' sizes from Runs.
-func (o Options) subprocessRuns() int { return max(10, o.Runs/10) }
-func (o Options) e2eRuns() int        { return max(5, min(50, o.Runs/100)) }
+func (o Options) subprocessRuns() int { return max(10, o.Runs/40) }
+func (o Options) e2eRuns() int        { return max(5, min(50, o.Runs/400)) }
 
 // Run runs the selected phases and returns their figures. It returns an
 // error only when it could not run at all or ctx was cancelled (the

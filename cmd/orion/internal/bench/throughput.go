@@ -68,6 +68,7 @@ func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (over
 	if !last.After(first) {
 		return 0, 0, errors.New("the runs' timestamps do not span any time")
 	}
+	cl.e.log.Debug("throughput timeline", timeline(runs, first)...)
 	return round2(float64(n) / last.Sub(first).Seconds()), steadyRate(runs), nil
 }
 
@@ -90,6 +91,25 @@ func steadyRate(runs []*orionv1.FlowRun) float64 {
 		return 0
 	}
 	return round2(float64(hi-lo) / d.Seconds())
+}
+
+// timeline is log fields (seconds after first) of when the runs were
+// created and ended, at a few percentiles: where a window's time went (a
+// slow start, a straggler at the end).
+func timeline(runs []*orionv1.FlowRun, first time.Time) []any {
+	creates, ends := make([]time.Time, len(runs)), make([]time.Time, len(runs))
+	for i, r := range runs {
+		creates[i], ends[i] = r.GetCreateTime().AsTime(), r.GetState().GetTimestamp().AsTime()
+	}
+	slices.SortFunc(creates, time.Time.Compare)
+	slices.SortFunc(ends, time.Time.Compare)
+	var out []any
+	for _, q := range []int{0, 1, 10, 50, 90, 99, 100} {
+		i := min(len(runs)-1, len(runs)*q/100)
+		out = append(out, fmt.Sprintf("created_p%d_s", q), round2(creates[i].Sub(first).Seconds()),
+			fmt.Sprintf("ended_p%d_s", q), round2(ends[i].Sub(first).Seconds()))
+	}
+	return out
 }
 
 // span returns the earliest creation and the latest end of runs.
