@@ -81,7 +81,7 @@ func TestDueToClaim(t *testing.T) {
 
 func TestOptions_Validation(t *testing.T) {
 	o, err := Options{Binary: "orion"}.withDefaults()
-	if err != nil || o.Runs != 5000 || len(o.Phases) != len(phases) || o.subprocessRuns() != 500 || o.e2eRuns() != 50 {
+	if err != nil || o.Runs != 20000 || len(o.Phases) != len(phases) || o.subprocessRuns() != 500 || o.e2eRuns() != 50 {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
 	for _, bad := range []Options{
