@@ -251,8 +251,18 @@ func resources(r infra.Resources) container.Resources {
 	return out
 }
 
+// parseAPIURL parses an API URL as the client reads it: "HOST:PORT"
+// without a scheme means http.
+func parseAPIURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	return url.Parse(raw)
+}
+
+// loopbackURL reports whether an API URL names this host's loopback.
 func loopbackURL(raw string) bool {
-	u, err := url.Parse(raw)
+	u, err := parseAPIURL(raw)
 	if err != nil {
 		return false
 	}
@@ -264,8 +274,9 @@ func loopbackURL(raw string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// rewriteHost is the API URL raw with its host replaced by host.
 func rewriteHost(raw, host string) string {
-	u, err := url.Parse(raw)
+	u, err := parseAPIURL(raw)
 	if err != nil {
 		return raw
 	}
