@@ -144,8 +144,8 @@ func check(tx store.Tx, d *orionv1.Deployment) error {
 	if d.RetryDelay == nil {
 		d.RetryDelay = durationpb.New(0)
 	}
-	if d.ConcurrencyLimit != nil && d.GetConcurrencyLimit() < 0 {
-		return store.Invalidf("deployment.concurrency_limit must be >= 0")
+	if err := validate.ConcurrencyLimit("deployment.concurrency_limit", d.ConcurrencyLimit); err != nil {
+		return err
 	}
 	if err := scheduler.Validate(d.GetSchedule()); err != nil {
 		return err

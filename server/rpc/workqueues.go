@@ -67,16 +67,7 @@ func (s *workQueueService) ListWorkQueues(ctx context.Context, _ *orionv1.ListWo
 }
 
 func (s *workQueueService) UpdateWorkQueue(ctx context.Context, req *orionv1.UpdateWorkQueueRequest) (*orionv1.UpdateWorkQueueResponse, error) {
-	if req.GetId() == "" {
-		return nil, store.Invalidf("id is required")
-	}
-	if req.ConcurrencyLimit != nil && req.GetConcurrencyLimit() < 0 {
-		return nil, store.Invalidf("concurrency_limit must be >= 0")
-	}
-	if err := validate.Text("description", req.GetDescription(), validate.MaxDescription); err != nil {
-		return nil, err
-	}
-	if err := validate.Tags("tags", req.GetTags()); err != nil {
+	if err := validate.UpdateWorkQueue(req); err != nil {
 		return nil, err
 	}
 	resp := &orionv1.UpdateWorkQueueResponse{}

@@ -111,10 +111,33 @@ func WorkQueue(q *orionv1.WorkQueue) error {
 	if err := Text("work_queue.description", q.GetDescription(), MaxDescription); err != nil {
 		return err
 	}
-	if q.ConcurrencyLimit != nil && q.GetConcurrencyLimit() < 0 {
-		return store.Invalidf("work_queue.concurrency_limit must be >= 0 (0 means nothing runs; leave it unset for no limit)")
+	if err := ConcurrencyLimit("work_queue.concurrency_limit", q.ConcurrencyLimit); err != nil {
+		return err
 	}
 	return Tags("work_queue.tags", q.GetTags())
+}
+
+// UpdateWorkQueue checks a work queue update: the same rules as WorkQueue
+// for the fields it sets.
+func UpdateWorkQueue(req *orionv1.UpdateWorkQueueRequest) error {
+	if req.GetId() == "" {
+		return store.Invalidf("id is required")
+	}
+	if err := ConcurrencyLimit("concurrency_limit", req.ConcurrencyLimit); err != nil {
+		return err
+	}
+	if err := Text("description", req.GetDescription(), MaxDescription); err != nil {
+		return err
+	}
+	return Tags("tags", req.GetTags())
+}
+
+// ConcurrencyLimit checks an optional concurrency limit (nil: no limit).
+func ConcurrencyLimit(field string, limit *int32) error {
+	if limit != nil && *limit < 0 {
+		return store.Invalidf("%s must be >= 0 (0 means nothing runs; leave it unset for no limit)", field)
+	}
+	return nil
 }
 
 // Logs checks a batch of log lines.
