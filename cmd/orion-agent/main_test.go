@@ -1,31 +1,24 @@
 package main
 
 import (
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/orion-run/orion/cmd/internal/godeps"
 )
 
 // TestDeps_AgentAlone: orion-agent links none of the server, the CLI, the
 // JSON gateway or the metrics: an agent's memory is mostly its binary's
 // pages, which is why orion-agent exists (docs/performance.md).
 func TestDeps_AgentAlone(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to list the binary's packages: %v", err)
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
 	banned := []string{
 		"github.com/orion-run/orion/server",
 		"github.com/orion-run/orion/client/cli",
 		"github.com/prometheus/",
 		"k8s.io/client-go/kubernetes",
 	}
-	pkgs := strings.Fields(string(out))
+	pkgs := godeps.List(t, ".")
 	for _, pkg := range pkgs {
 		for _, b := range banned {
 			if pkg == b || strings.HasPrefix(pkg, strings.TrimSuffix(b, "/")+"/") {

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/orion-run/orion/cmd/internal/godeps"
 )
 
 // TestDeps_NoKubernetesClientset: the binary does not link client-go's
@@ -12,15 +12,7 @@ import (
 // 20 MB of memory and 35 MB of binary; the Kubernetes runner uses
 // client-go's REST client with a codec of its own two API groups instead.
 func TestDeps_NoKubernetesClientset(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to list the binary's packages: %v", err)
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
+	for _, pkg := range godeps.List(t, ".") {
 		if pkg == "k8s.io/client-go/kubernetes" || pkg == "k8s.io/client-go/kubernetes/scheme" {
 			t.Errorf("orion links %s (see agent/runner/kubernetes.Cluster)", pkg)
 		}
