@@ -45,20 +45,6 @@ func (s *slots) deployment(id string) (int32, error) {
 	return s.get(s.byDeployment, store.HeldByDeployment, id)
 }
 
-// take counts run as holding a slot (an offer made).
-func (s *slots) take(run *orionv1.FlowRun) error {
-	if _, err := s.queue(run.GetWorkQueueName()); err != nil {
-		return err
-	}
-	s.byQueue[run.GetWorkQueueName()]++
-	if id := run.GetDeploymentId(); id != "" {
-		if _, err := s.deployment(id); err != nil {
-			return err
-		}
-		s.byDeployment[id]++
-	}
-	return nil
-}
 
 // admission is what limits the dispatch of one run: its work queue (nil
 // when the queue record does not exist) and its deployment's limit.
@@ -122,6 +108,26 @@ func (a admission) refuse(run *orionv1.FlowRun, taken *slots) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// take counts run as holding a slot (an offer made) under the limits that
+// apply to it. A queue or deployment without a limit is not counted: refuse
+// never reads its count, so the pass does not read it from the store.
+func (a admission) take(run *orionv1.FlowRun, s *slots) error {
+	if q := a.queue; q != nil && q.ConcurrencyLimit != nil {
+		if _, err := s.queue(q.GetName()); err != nil {
+			return err
+		}
+		s.byQueue[q.GetName()]++
+	}
+	if a.depLimit != nil {
+		id := run.GetDeploymentId()
+		if _, err := s.deployment(id); err != nil {
+			return err
+		}
+		s.byDeployment[id]++
+	}
+	return nil
 }
 
 // admit checks, inside the claim's transaction, that run may be claimed now.

@@ -162,3 +162,32 @@ func TestAgentLimit(t *testing.T) {
 		t.Fatalf("second claim: %v %q", res.GetStatus(), res.GetReason())
 	}
 }
+
+// TestPassOffersWithinLimits: one pass offers no more runs than a queue's
+// or a deployment's limit leaves free, and every run of an unlimited queue
+// and deployment.
+func TestPassOffersWithinLimits(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.queue("limited", func(q *orionv1.WorkQueue) { q.ConcurrencyLimit = int32p(2) })
+	byQueue := h.deployment("by-queue", "limited", nil, 0)
+	byDeployment := h.deployment("by-deployment", "open", int32p(3), 0)
+	unlimited := h.deployment("unlimited", "open", nil, 0)
+	runs := map[string]string{}
+	for i := 0; i < 5; i++ {
+		for _, d := range []*orionv1.Deployment{byQueue, byDeployment, unlimited} {
+			runs[h.run(d, t0)] = d.GetName()
+		}
+	}
+	_, stop := h.stream(h.agent("a", "limited", "open"))
+	defer stop()
+	h.pass()
+	offered := map[string]int{}
+	h.d.mu.Lock()
+	for id := range h.d.offered {
+		offered[runs[id]]++
+	}
+	h.d.mu.Unlock()
+	if offered["by-queue"] != 2 || offered["by-deployment"] != 3 || offered["unlimited"] != 5 {
+		t.Fatalf("offered per deployment = %v, want by-queue 2, by-deployment 3, unlimited 5", offered)
+	}
+}

@@ -107,7 +107,7 @@ func (d *Dispatcher) read(tx store.Tx, now time.Time, lost map[string]time.Time)
 		if reason != "" {
 			return true // stays SCHEDULED; a freed slot wakes the loop
 		}
-		if scanErr = taken.take(r); scanErr != nil {
+		if scanErr = a.take(r, taken); scanErr != nil {
 			return false
 		}
 		p.due = append(p.due, r)
