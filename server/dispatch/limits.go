@@ -45,7 +45,6 @@ func (s *slots) deployment(id string) (int32, error) {
 	return s.get(s.byDeployment, store.HeldByDeployment, id)
 }
 
-
 // admission is what limits the dispatch of one run: its work queue (nil
 // when the queue record does not exist) and its deployment's limit.
 type admission struct {
