@@ -28,8 +28,7 @@ run: build ## Build and start the server on 127.0.0.1:4200 with the embedded sto
 
 .PHONY: build
 build: ## Build bin/orion (server, agent, CLI) and bin/orion-agent (the agent alone, which `orion agent start` hands over to)
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/orion ./cmd/orion
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/orion-agent ./cmd/orion-agent
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/ ./cmd/orion ./cmd/orion-agent
 
 NODE_STAMP    := $(CURDIR)/node_modules/.stamp
 

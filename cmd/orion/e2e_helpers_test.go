@@ -42,11 +42,10 @@ func orionBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "orion")
-		for pkg, out := range map[string]string{".": binPath, "../orion-agent": filepath.Join(dir, agentcmd.BinaryName)} {
-			if msg, err := exec.Command("go", "build", "-race", "-o", out, pkg).CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
-				return
-			}
+		// Both main packages at once: each binary is named after its folder.
+		out, err := exec.Command("go", "build", "-race", "-o", dir+string(filepath.Separator), ".", "../"+agentcmd.BinaryName).CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
 	if buildErr != nil {

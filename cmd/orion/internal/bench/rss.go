@@ -36,11 +36,14 @@ func runRSS(ctx context.Context, e *env, r *Result) error {
 			return err
 		}
 		agent = max(agent, mb)
-		if r.AgentBinary, err = p.exe(); err != nil {
-			return err
-		}
 	}
 	r.ServerRSSMBIdle, r.AgentRSSMBIdle = ptr(round2(srv)), ptr(round2(agent))
+	if len(cl.agents) == 0 {
+		return nil
+	}
+	if r.AgentBinary, err = cl.agents[0].exe(); err != nil { // every agent runs the same binary
+		return err
+	}
 	if r.AgentBinary != agentcmd.BinaryName {
 		return nil
 	}

@@ -68,7 +68,9 @@ func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (over
 	if !last.After(first) {
 		return 0, 0, errors.New("the runs' timestamps do not span any time")
 	}
-	cl.e.log.Debug("throughput timeline", timeline(runs, first)...)
+	if cl.e.log.IsDebug() {
+		cl.e.log.Debug("throughput timeline", timeline(runs, first)...)
+	}
 	return round2(float64(n) / last.Sub(first).Seconds()), steadyRate(runs), nil
 }
 
@@ -80,11 +82,7 @@ func steadyRate(runs []*orionv1.FlowRun) float64 {
 	if len(runs) < 10 {
 		return 0
 	}
-	ends := make([]time.Time, len(runs))
-	for i, r := range runs {
-		ends[i] = r.GetState().GetTimestamp().AsTime()
-	}
-	slices.SortFunc(ends, time.Time.Compare)
+	ends := sortedTimes(runs, endTime)
 	lo, hi := len(ends)/10, len(ends)*9/10
 	d := ends[hi].Sub(ends[lo])
 	if d <= 0 {
@@ -97,12 +95,7 @@ func steadyRate(runs []*orionv1.FlowRun) float64 {
 // created and ended, at a few percentiles: where a window's time went (a
 // slow start, a straggler at the end).
 func timeline(runs []*orionv1.FlowRun, first time.Time) []any {
-	creates, ends := make([]time.Time, len(runs)), make([]time.Time, len(runs))
-	for i, r := range runs {
-		creates[i], ends[i] = r.GetCreateTime().AsTime(), r.GetState().GetTimestamp().AsTime()
-	}
-	slices.SortFunc(creates, time.Time.Compare)
-	slices.SortFunc(ends, time.Time.Compare)
+	creates, ends := sortedTimes(runs, createTime), sortedTimes(runs, endTime)
 	var out []any
 	for _, q := range []int{0, 1, 10, 50, 90, 99, 100} {
 		i := min(len(runs)-1, len(runs)*q/100)
@@ -112,10 +105,24 @@ func timeline(runs []*orionv1.FlowRun, first time.Time) []any {
 	return out
 }
 
+// createTime and endTime are a finished run's creation and end.
+func createTime(r *orionv1.FlowRun) time.Time { return r.GetCreateTime().AsTime() }
+func endTime(r *orionv1.FlowRun) time.Time    { return r.GetState().GetTimestamp().AsTime() }
+
+// sortedTimes is at(r) of every run, earliest first.
+func sortedTimes(runs []*orionv1.FlowRun, at func(*orionv1.FlowRun) time.Time) []time.Time {
+	out := make([]time.Time, len(runs))
+	for i, r := range runs {
+		out[i] = at(r)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
 // span returns the earliest creation and the latest end of runs.
 func span(runs []*orionv1.FlowRun) (first, last time.Time) {
 	for _, r := range runs {
-		c, end := r.GetCreateTime().AsTime(), r.GetState().GetTimestamp().AsTime()
+		c, end := createTime(r), endTime(r)
 		if first.IsZero() || c.Before(first) {
 			first = c
 		}
