@@ -305,6 +305,18 @@ func TestAuth_AgentTokensServeTheirQueues(t *testing.T) {
 	if _, err := other.Agent.RegisterAgent(ctx, &agentv1.RegisterAgentRequest{AgentId: reg.GetAgentId(), Name: "a", WorkQueues: []string{"q1"}}); client.Code(err) != codes.PermissionDenied {
 		t.Fatalf("taking over another token's agent: %v", err)
 	}
+	// A batch is checked call by call: another token's agent id is
+	// refused in its own outcome.
+	batch, err := other.Agent.ReportFlowRunStates(ctx, &agentv1.ReportFlowRunStatesRequest{Reports: []*agentv1.ReportFlowRunStateRequest{
+		{AgentId: reg.GetAgentId(), FlowRunId: "r", LeaseEpoch: 1, State: &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_RUNNING}},
+	}})
+	if err != nil || len(batch.GetOutcomes()) != 1 || codes.Code(batch.GetOutcomes()[0].GetError().GetCode()) != codes.PermissionDenied {
+		t.Fatalf("a batched report as another token's agent: %v %v", batch, err)
+	}
+	claims, err := other.Agent.ClaimFlowRuns(ctx, &agentv1.ClaimFlowRunsRequest{Claims: []*agentv1.ClaimFlowRunRequest{{AgentId: reg.GetAgentId(), FlowRunId: "r"}}})
+	if err != nil || len(claims.GetOutcomes()) != 1 || codes.Code(claims.GetOutcomes()[0].GetError().GetCode()) != codes.PermissionDenied {
+		t.Fatalf("a batched claim as another token's agent: %v %v", claims, err)
+	}
 
 	runIn := func(queue string) string {
 		dep, err := root.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: &orionv1.Deployment{

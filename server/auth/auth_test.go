@@ -31,6 +31,8 @@ func TestAllowed(t *testing.T) {
 		{Run, "/orion.v1.DeploymentService/CreateDeployment", false},
 		{Run, "/orion.v1.DeploymentService/ListDeployments", true},
 		{Agent, "/orion.agent.v1.AgentService/ClaimFlowRun", true},
+		{Agent, "/orion.agent.v1.AgentService/ReportFlowRunStates", true},
+		{Run, "/orion.agent.v1.AgentService/ClaimFlowRuns", false},
 		{Agent, "/orion.v1.LogService/CreateLogs", true},
 		{Agent, "/orion.v1.FlowService/GetFlowSource", true},
 		{Agent, "/orion.v1.DeploymentService/DeleteDeployment", false},

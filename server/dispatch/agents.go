@@ -70,6 +70,7 @@ func (d *Dispatcher) Register(ctx context.Context, req *agentv1.RegisterAgentReq
 		HeartbeatInterval: durationpb.New(d.cfg.HeartbeatInterval),
 		LeaseDuration:     durationpb.New(d.cfg.LeaseDuration),
 		ReportLogs:        true,
+		BatchCalls:        true,
 	}, nil
 }
 

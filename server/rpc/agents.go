@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -82,6 +84,63 @@ func (s *agentService) ReportFlowRunState(ctx context.Context, req *agentv1.Repo
 		return nil, err
 	}
 	return s.svc.Dispatcher.Report(ctx, req)
+}
+
+// ClaimFlowRuns decides each claim as ClaimFlowRun would, all at once, so
+// they share the store's group commits.
+func (s *agentService) ClaimFlowRuns(ctx context.Context, req *agentv1.ClaimFlowRunsRequest) (*agentv1.ClaimFlowRunsResponse, error) {
+	claims := req.GetClaims()
+	if err := validate.BatchCalls("claims", len(claims)); err != nil {
+		return nil, err
+	}
+	out := make([]*agentv1.ClaimFlowRunOutcome, len(claims))
+	each(len(claims), func(i int) {
+		resp, err := s.ClaimFlowRun(ctx, claims[i])
+		if err != nil {
+			out[i] = &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Error{Error: s.callError(ctx, agentv1.AgentService_ClaimFlowRun_FullMethodName, err)}}
+			return
+		}
+		out[i] = &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Response{Response: resp}}
+	})
+	return &agentv1.ClaimFlowRunsResponse{Outcomes: out}, nil
+}
+
+// ReportFlowRunStates decides each report as ReportFlowRunState would, all
+// at once, so they share the store's group commits.
+func (s *agentService) ReportFlowRunStates(ctx context.Context, req *agentv1.ReportFlowRunStatesRequest) (*agentv1.ReportFlowRunStatesResponse, error) {
+	reports := req.GetReports()
+	if err := validate.BatchCalls("reports", len(reports)); err != nil {
+		return nil, err
+	}
+	out := make([]*agentv1.ReportFlowRunStateOutcome, len(reports))
+	each(len(reports), func(i int) {
+		resp, err := s.ReportFlowRunState(ctx, reports[i])
+		if err != nil {
+			out[i] = &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Error{Error: s.callError(ctx, agentv1.AgentService_ReportFlowRunState_FullMethodName, err)}}
+			return
+		}
+		out[i] = &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Response{Response: resp}}
+	})
+	return &agentv1.ReportFlowRunStatesResponse{Outcomes: out}, nil
+}
+
+// callError is the error one call of a batch would have failed with on its
+// own, mapped by Status.
+func (s *agentService) callError(ctx context.Context, method string, err error) *agentv1.CallError {
+	st := status.Convert(Status(s.svc.log(ctx), method, err))
+	return &agentv1.CallError{Code: int32(st.Code()), Message: st.Message()}
+}
+
+// each runs fn(0) … fn(n-1) concurrently and returns when all have.
+func each(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Go(func() { fn(i) })
+	}
+	if n > 0 {
+		fn(0)
+	}
+	wg.Wait()
 }
 
 func (s *agentService) Heartbeat(ctx context.Context, req *agentv1.HeartbeatRequest) (*agentv1.HeartbeatResponse, error) {

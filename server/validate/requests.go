@@ -194,6 +194,15 @@ func ReportLogs(runID string, logs []*orionv1.Log) error {
 	return Logs(logs)
 }
 
+// BatchCalls checks the number of calls in a batched agent call
+// (ClaimFlowRuns, ReportFlowRunStates).
+func BatchCalls(field string, n int) error {
+	if n > MaxBatchCalls {
+		return store.Invalidf("%s: %d in one call; send at most %d per call", field, n, MaxBatchCalls)
+	}
+	return nil
+}
+
 // WorkQueueNames checks a list of work queue names (an agent's, a
 // token's): at most MaxWorkQueues, each a valid name.
 func WorkQueueNames(field string, queues []string) error {

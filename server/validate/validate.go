@@ -41,6 +41,7 @@ const (
 	MaxReportLogs      = 100     // log lines carried by one state report
 	MaxReportLogBytes  = 1 << 20 // their messages, in all
 	MaxWorkQueues      = 100     // queues one agent serves
+	MaxBatchCalls      = 100     // claims or reports in one batched agent call
 )
 
 // Name checks a flow, deployment, work queue, agent or token name.

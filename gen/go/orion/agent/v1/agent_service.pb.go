@@ -128,7 +128,11 @@ type RegisterAgentResponse struct {
 	// The server stores ReportFlowRunStateRequest.logs. An agent sends a
 	// run's last log lines with its final state only when this is set (a
 	// server before it would ignore them), else with LogService.CreateLogs.
-	ReportLogs    bool `protobuf:"varint,4,opt,name=report_logs,json=reportLogs,proto3" json:"report_logs,omitempty"`
+	ReportLogs bool `protobuf:"varint,4,opt,name=report_logs,json=reportLogs,proto3" json:"report_logs,omitempty"`
+	// The server serves ClaimFlowRuns and ReportFlowRunStates. An agent
+	// batches its concurrent claims and reports only when this is set (a
+	// server before it would answer UNIMPLEMENTED).
+	BatchCalls    bool `protobuf:"varint,5,opt,name=batch_calls,json=batchCalls,proto3" json:"batch_calls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,6 +191,13 @@ func (x *RegisterAgentResponse) GetLeaseDuration() *durationpb.Duration {
 func (x *RegisterAgentResponse) GetReportLogs() bool {
 	if x != nil {
 		return x.ReportLogs
+	}
+	return false
+}
+
+func (x *RegisterAgentResponse) GetBatchCalls() bool {
+	if x != nil {
+		return x.BatchCalls
 	}
 	return false
 }
@@ -834,6 +845,408 @@ func (x *ReportFlowRunStateResponse) GetFlowRun() *v1.FlowRun {
 	return nil
 }
 
+// CallError is why one call of a batch failed: the gRPC status code and
+// message the call would have failed with on its own.
+type CallError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A google.rpc.Code value (5 is NOT_FOUND, 10 is ABORTED).
+	Code          int32  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallError) Reset() {
+	*x = CallError{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallError) ProtoMessage() {}
+
+func (x *CallError) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallError.ProtoReflect.Descriptor instead.
+func (*CallError) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CallError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *CallError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ClaimFlowRunsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 100, in any order; each is decided on its own.
+	Claims        []*ClaimFlowRunRequest `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimFlowRunsRequest) Reset() {
+	*x = ClaimFlowRunsRequest{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimFlowRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimFlowRunsRequest) ProtoMessage() {}
+
+func (x *ClaimFlowRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimFlowRunsRequest.ProtoReflect.Descriptor instead.
+func (*ClaimFlowRunsRequest) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ClaimFlowRunsRequest) GetClaims() []*ClaimFlowRunRequest {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+// ClaimFlowRunOutcome is the answer to one claim of a batch.
+type ClaimFlowRunOutcome struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*ClaimFlowRunOutcome_Response
+	//	*ClaimFlowRunOutcome_Error
+	Outcome       isClaimFlowRunOutcome_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimFlowRunOutcome) Reset() {
+	*x = ClaimFlowRunOutcome{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimFlowRunOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimFlowRunOutcome) ProtoMessage() {}
+
+func (x *ClaimFlowRunOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimFlowRunOutcome.ProtoReflect.Descriptor instead.
+func (*ClaimFlowRunOutcome) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ClaimFlowRunOutcome) GetOutcome() isClaimFlowRunOutcome_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *ClaimFlowRunOutcome) GetResponse() *ClaimFlowRunResponse {
+	if x != nil {
+		if x, ok := x.Outcome.(*ClaimFlowRunOutcome_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *ClaimFlowRunOutcome) GetError() *CallError {
+	if x != nil {
+		if x, ok := x.Outcome.(*ClaimFlowRunOutcome_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isClaimFlowRunOutcome_Outcome interface {
+	isClaimFlowRunOutcome_Outcome()
+}
+
+type ClaimFlowRunOutcome_Response struct {
+	Response *ClaimFlowRunResponse `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+type ClaimFlowRunOutcome_Error struct {
+	Error *CallError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+func (*ClaimFlowRunOutcome_Response) isClaimFlowRunOutcome_Outcome() {}
+
+func (*ClaimFlowRunOutcome_Error) isClaimFlowRunOutcome_Outcome() {}
+
+type ClaimFlowRunsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per claim, in the order of the request.
+	Outcomes      []*ClaimFlowRunOutcome `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimFlowRunsResponse) Reset() {
+	*x = ClaimFlowRunsResponse{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimFlowRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimFlowRunsResponse) ProtoMessage() {}
+
+func (x *ClaimFlowRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimFlowRunsResponse.ProtoReflect.Descriptor instead.
+func (*ClaimFlowRunsResponse) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ClaimFlowRunsResponse) GetOutcomes() []*ClaimFlowRunOutcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
+type ReportFlowRunStatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 100, in any order; each is decided on its own, so two reports
+	// of one run in a batch may be decided in either order.
+	Reports       []*ReportFlowRunStateRequest `protobuf:"bytes,1,rep,name=reports,proto3" json:"reports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportFlowRunStatesRequest) Reset() {
+	*x = ReportFlowRunStatesRequest{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportFlowRunStatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportFlowRunStatesRequest) ProtoMessage() {}
+
+func (x *ReportFlowRunStatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportFlowRunStatesRequest.ProtoReflect.Descriptor instead.
+func (*ReportFlowRunStatesRequest) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReportFlowRunStatesRequest) GetReports() []*ReportFlowRunStateRequest {
+	if x != nil {
+		return x.Reports
+	}
+	return nil
+}
+
+// ReportFlowRunStateOutcome is the answer to one report of a batch.
+type ReportFlowRunStateOutcome struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Outcome:
+	//
+	//	*ReportFlowRunStateOutcome_Response
+	//	*ReportFlowRunStateOutcome_Error
+	Outcome       isReportFlowRunStateOutcome_Outcome `protobuf_oneof:"outcome"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportFlowRunStateOutcome) Reset() {
+	*x = ReportFlowRunStateOutcome{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportFlowRunStateOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportFlowRunStateOutcome) ProtoMessage() {}
+
+func (x *ReportFlowRunStateOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportFlowRunStateOutcome.ProtoReflect.Descriptor instead.
+func (*ReportFlowRunStateOutcome) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ReportFlowRunStateOutcome) GetOutcome() isReportFlowRunStateOutcome_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *ReportFlowRunStateOutcome) GetResponse() *ReportFlowRunStateResponse {
+	if x != nil {
+		if x, ok := x.Outcome.(*ReportFlowRunStateOutcome_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *ReportFlowRunStateOutcome) GetError() *CallError {
+	if x != nil {
+		if x, ok := x.Outcome.(*ReportFlowRunStateOutcome_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isReportFlowRunStateOutcome_Outcome interface {
+	isReportFlowRunStateOutcome_Outcome()
+}
+
+type ReportFlowRunStateOutcome_Response struct {
+	Response *ReportFlowRunStateResponse `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+type ReportFlowRunStateOutcome_Error struct {
+	Error *CallError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+func (*ReportFlowRunStateOutcome_Response) isReportFlowRunStateOutcome_Outcome() {}
+
+func (*ReportFlowRunStateOutcome_Error) isReportFlowRunStateOutcome_Outcome() {}
+
+type ReportFlowRunStatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per report, in the order of the request.
+	Outcomes      []*ReportFlowRunStateOutcome `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportFlowRunStatesResponse) Reset() {
+	*x = ReportFlowRunStatesResponse{}
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportFlowRunStatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportFlowRunStatesResponse) ProtoMessage() {}
+
+func (x *ReportFlowRunStatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportFlowRunStatesResponse.ProtoReflect.Descriptor instead.
+func (*ReportFlowRunStatesResponse) Descriptor() ([]byte, []int) {
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReportFlowRunStatesResponse) GetOutcomes() []*ReportFlowRunStateOutcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
 // HeldRun is a run the agent still holds, with its lease epoch.
 type HeldRun struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -845,7 +1258,7 @@ type HeldRun struct {
 
 func (x *HeldRun) Reset() {
 	*x = HeldRun{}
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[12]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +1270,7 @@ func (x *HeldRun) String() string {
 func (*HeldRun) ProtoMessage() {}
 
 func (x *HeldRun) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[12]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +1283,7 @@ func (x *HeldRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeldRun.ProtoReflect.Descriptor instead.
 func (*HeldRun) Descriptor() ([]byte, []int) {
-	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{12}
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HeldRun) GetFlowRunId() string {
@@ -897,7 +1310,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[13]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1322,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[13]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1335,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{13}
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HeartbeatRequest) GetAgentId() string {
@@ -952,7 +1365,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[14]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1377,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[14]
+	mi := &file_orion_agent_v1_agent_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1390,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{14}
+	return file_orion_agent_v1_agent_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HeartbeatResponse) GetLeaseExpireTime() *timestamppb.Timestamp {
@@ -1014,13 +1427,15 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"workQueues\x121\n" +
 	"\x14infrastructure_types\x18\x05 \x03(\tR\x13infrastructureTypes\x12\x14\n" +
 	"\x05limit\x18\x06 \x01(\x05R\x05limit\x12\x18\n" +
-	"\aversion\x18\a \x01(\tR\aversion\"\xdf\x01\n" +
+	"\aversion\x18\a \x01(\tR\aversion\"\x80\x02\n" +
 	"\x15RegisterAgentResponse\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12H\n" +
 	"\x12heartbeat_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12@\n" +
 	"\x0elease_duration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\rleaseDuration\x12\x1f\n" +
 	"\vreport_logs\x18\x04 \x01(\bR\n" +
-	"reportLogs\".\n" +
+	"reportLogs\x12\x1f\n" +
+	"\vbatch_calls\x18\x05 \x01(\bR\n" +
+	"batchCalls\".\n" +
 	"\x11StreamWorkRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\"9\n" +
 	"\tWorkOffer\x12,\n" +
@@ -1065,7 +1480,26 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"\romit_flow_run\x18\b \x01(\bR\vomitFlowRun\"\x81\x01\n" +
 	"\x1aReportFlowRunStateResponse\x125\n" +
 	"\x06result\x18\x01 \x01(\v2\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n" +
-	"\bflow_run\x18\x02 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"J\n" +
+	"\bflow_run\x18\x02 \x01(\v2\x11.orion.v1.FlowRunR\aflowRun\"9\n" +
+	"\tCallError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"S\n" +
+	"\x14ClaimFlowRunsRequest\x12;\n" +
+	"\x06claims\x18\x01 \x03(\v2#.orion.agent.v1.ClaimFlowRunRequestR\x06claims\"\x97\x01\n" +
+	"\x13ClaimFlowRunOutcome\x12B\n" +
+	"\bresponse\x18\x01 \x01(\v2$.orion.agent.v1.ClaimFlowRunResponseH\x00R\bresponse\x121\n" +
+	"\x05error\x18\x02 \x01(\v2\x19.orion.agent.v1.CallErrorH\x00R\x05errorB\t\n" +
+	"\aoutcome\"X\n" +
+	"\x15ClaimFlowRunsResponse\x12?\n" +
+	"\boutcomes\x18\x01 \x03(\v2#.orion.agent.v1.ClaimFlowRunOutcomeR\boutcomes\"a\n" +
+	"\x1aReportFlowRunStatesRequest\x12C\n" +
+	"\areports\x18\x01 \x03(\v2).orion.agent.v1.ReportFlowRunStateRequestR\areports\"\xa3\x01\n" +
+	"\x19ReportFlowRunStateOutcome\x12H\n" +
+	"\bresponse\x18\x01 \x01(\v2*.orion.agent.v1.ReportFlowRunStateResponseH\x00R\bresponse\x121\n" +
+	"\x05error\x18\x02 \x01(\v2\x19.orion.agent.v1.CallErrorH\x00R\x05errorB\t\n" +
+	"\aoutcome\"d\n" +
+	"\x1bReportFlowRunStatesResponse\x12E\n" +
+	"\boutcomes\x18\x01 \x03(\v2).orion.agent.v1.ReportFlowRunStateOutcomeR\boutcomes\"J\n" +
 	"\aHeldRun\x12\x1e\n" +
 	"\vflow_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x1f\n" +
 	"\vlease_epoch\x18\x02 \x01(\x03R\n" +
@@ -1076,13 +1510,15 @@ const file_orion_agent_v1_agent_service_proto_rawDesc = "" +
 	"\x11HeartbeatResponse\x12F\n" +
 	"\x11lease_expire_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseExpireTime\x12)\n" +
 	"\x11lost_flow_run_ids\x18\x02 \x03(\tR\x0elostFlowRunIds\x127\n" +
-	"\acancels\x18\x03 \x03(\v2\x1d.orion.agent.v1.CancelRequestR\acancels2\xdd\x03\n" +
+	"\acancels\x18\x03 \x03(\v2\x1d.orion.agent.v1.CancelRequestR\acancels2\xab\x05\n" +
 	"\fAgentService\x12\\\n" +
 	"\rRegisterAgent\x12$.orion.agent.v1.RegisterAgentRequest\x1a%.orion.agent.v1.RegisterAgentResponse\x12U\n" +
 	"\n" +
 	"StreamWork\x12!.orion.agent.v1.StreamWorkRequest\x1a\".orion.agent.v1.StreamWorkResponse0\x01\x12Y\n" +
 	"\fClaimFlowRun\x12#.orion.agent.v1.ClaimFlowRunRequest\x1a$.orion.agent.v1.ClaimFlowRunResponse\x12k\n" +
-	"\x12ReportFlowRunState\x12).orion.agent.v1.ReportFlowRunStateRequest\x1a*.orion.agent.v1.ReportFlowRunStateResponse\x12P\n" +
+	"\x12ReportFlowRunState\x12).orion.agent.v1.ReportFlowRunStateRequest\x1a*.orion.agent.v1.ReportFlowRunStateResponse\x12\\\n" +
+	"\rClaimFlowRuns\x12$.orion.agent.v1.ClaimFlowRunsRequest\x1a%.orion.agent.v1.ClaimFlowRunsResponse\x12n\n" +
+	"\x13ReportFlowRunStates\x12*.orion.agent.v1.ReportFlowRunStatesRequest\x1a+.orion.agent.v1.ReportFlowRunStatesResponse\x12P\n" +
 	"\tHeartbeat\x12 .orion.agent.v1.HeartbeatRequest\x1a!.orion.agent.v1.HeartbeatResponseB\xbb\x01\n" +
 	"\x12com.orion.agent.v1B\x11AgentServiceProtoP\x01Z8github.com/orion-run/orion/gen/go/orion/agent/v1;agentv1\xa2\x02\x03OAX\xaa\x02\x0eOrion.Agent.V1\xca\x02\x0eOrion\\Agent\\V1\xe2\x02\x1aOrion\\Agent\\V1\\GPBMetadata\xea\x02\x10Orion::Agent::V1b\x06proto3"
 
@@ -1098,66 +1534,85 @@ func file_orion_agent_v1_agent_service_proto_rawDescGZIP() []byte {
 	return file_orion_agent_v1_agent_service_proto_rawDescData
 }
 
-var file_orion_agent_v1_agent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_orion_agent_v1_agent_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_orion_agent_v1_agent_service_proto_goTypes = []any{
-	(*RegisterAgentRequest)(nil),       // 0: orion.agent.v1.RegisterAgentRequest
-	(*RegisterAgentResponse)(nil),      // 1: orion.agent.v1.RegisterAgentResponse
-	(*StreamWorkRequest)(nil),          // 2: orion.agent.v1.StreamWorkRequest
-	(*WorkOffer)(nil),                  // 3: orion.agent.v1.WorkOffer
-	(*CancelRequest)(nil),              // 4: orion.agent.v1.CancelRequest
-	(*Keepalive)(nil),                  // 5: orion.agent.v1.Keepalive
-	(*StreamWorkResponse)(nil),         // 6: orion.agent.v1.StreamWorkResponse
-	(*ClaimFlowRunRequest)(nil),        // 7: orion.agent.v1.ClaimFlowRunRequest
-	(*Lease)(nil),                      // 8: orion.agent.v1.Lease
-	(*ClaimFlowRunResponse)(nil),       // 9: orion.agent.v1.ClaimFlowRunResponse
-	(*ReportFlowRunStateRequest)(nil),  // 10: orion.agent.v1.ReportFlowRunStateRequest
-	(*ReportFlowRunStateResponse)(nil), // 11: orion.agent.v1.ReportFlowRunStateResponse
-	(*HeldRun)(nil),                    // 12: orion.agent.v1.HeldRun
-	(*HeartbeatRequest)(nil),           // 13: orion.agent.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),          // 14: orion.agent.v1.HeartbeatResponse
-	(*durationpb.Duration)(nil),        // 15: google.protobuf.Duration
-	(*v1.FlowRun)(nil),                 // 16: orion.v1.FlowRun
-	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
-	(*v1.OrchestrationResult)(nil),     // 18: orion.v1.OrchestrationResult
-	(*v1.Deployment)(nil),              // 19: orion.v1.Deployment
-	(*v1.StateProposal)(nil),           // 20: orion.v1.StateProposal
-	(*v1.Log)(nil),                     // 21: orion.v1.Log
+	(*RegisterAgentRequest)(nil),        // 0: orion.agent.v1.RegisterAgentRequest
+	(*RegisterAgentResponse)(nil),       // 1: orion.agent.v1.RegisterAgentResponse
+	(*StreamWorkRequest)(nil),           // 2: orion.agent.v1.StreamWorkRequest
+	(*WorkOffer)(nil),                   // 3: orion.agent.v1.WorkOffer
+	(*CancelRequest)(nil),               // 4: orion.agent.v1.CancelRequest
+	(*Keepalive)(nil),                   // 5: orion.agent.v1.Keepalive
+	(*StreamWorkResponse)(nil),          // 6: orion.agent.v1.StreamWorkResponse
+	(*ClaimFlowRunRequest)(nil),         // 7: orion.agent.v1.ClaimFlowRunRequest
+	(*Lease)(nil),                       // 8: orion.agent.v1.Lease
+	(*ClaimFlowRunResponse)(nil),        // 9: orion.agent.v1.ClaimFlowRunResponse
+	(*ReportFlowRunStateRequest)(nil),   // 10: orion.agent.v1.ReportFlowRunStateRequest
+	(*ReportFlowRunStateResponse)(nil),  // 11: orion.agent.v1.ReportFlowRunStateResponse
+	(*CallError)(nil),                   // 12: orion.agent.v1.CallError
+	(*ClaimFlowRunsRequest)(nil),        // 13: orion.agent.v1.ClaimFlowRunsRequest
+	(*ClaimFlowRunOutcome)(nil),         // 14: orion.agent.v1.ClaimFlowRunOutcome
+	(*ClaimFlowRunsResponse)(nil),       // 15: orion.agent.v1.ClaimFlowRunsResponse
+	(*ReportFlowRunStatesRequest)(nil),  // 16: orion.agent.v1.ReportFlowRunStatesRequest
+	(*ReportFlowRunStateOutcome)(nil),   // 17: orion.agent.v1.ReportFlowRunStateOutcome
+	(*ReportFlowRunStatesResponse)(nil), // 18: orion.agent.v1.ReportFlowRunStatesResponse
+	(*HeldRun)(nil),                     // 19: orion.agent.v1.HeldRun
+	(*HeartbeatRequest)(nil),            // 20: orion.agent.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),           // 21: orion.agent.v1.HeartbeatResponse
+	(*durationpb.Duration)(nil),         // 22: google.protobuf.Duration
+	(*v1.FlowRun)(nil),                  // 23: orion.v1.FlowRun
+	(*timestamppb.Timestamp)(nil),       // 24: google.protobuf.Timestamp
+	(*v1.OrchestrationResult)(nil),      // 25: orion.v1.OrchestrationResult
+	(*v1.Deployment)(nil),               // 26: orion.v1.Deployment
+	(*v1.StateProposal)(nil),            // 27: orion.v1.StateProposal
+	(*v1.Log)(nil),                      // 28: orion.v1.Log
 }
 var file_orion_agent_v1_agent_service_proto_depIdxs = []int32{
-	15, // 0: orion.agent.v1.RegisterAgentResponse.heartbeat_interval:type_name -> google.protobuf.Duration
-	15, // 1: orion.agent.v1.RegisterAgentResponse.lease_duration:type_name -> google.protobuf.Duration
-	16, // 2: orion.agent.v1.WorkOffer.flow_run:type_name -> orion.v1.FlowRun
-	17, // 3: orion.agent.v1.Keepalive.server_time:type_name -> google.protobuf.Timestamp
+	22, // 0: orion.agent.v1.RegisterAgentResponse.heartbeat_interval:type_name -> google.protobuf.Duration
+	22, // 1: orion.agent.v1.RegisterAgentResponse.lease_duration:type_name -> google.protobuf.Duration
+	23, // 2: orion.agent.v1.WorkOffer.flow_run:type_name -> orion.v1.FlowRun
+	24, // 3: orion.agent.v1.Keepalive.server_time:type_name -> google.protobuf.Timestamp
 	3,  // 4: orion.agent.v1.StreamWorkResponse.offer:type_name -> orion.agent.v1.WorkOffer
 	4,  // 5: orion.agent.v1.StreamWorkResponse.cancel:type_name -> orion.agent.v1.CancelRequest
 	5,  // 6: orion.agent.v1.StreamWorkResponse.keepalive:type_name -> orion.agent.v1.Keepalive
-	17, // 7: orion.agent.v1.Lease.expire_time:type_name -> google.protobuf.Timestamp
-	18, // 8: orion.agent.v1.ClaimFlowRunResponse.result:type_name -> orion.v1.OrchestrationResult
+	24, // 7: orion.agent.v1.Lease.expire_time:type_name -> google.protobuf.Timestamp
+	25, // 8: orion.agent.v1.ClaimFlowRunResponse.result:type_name -> orion.v1.OrchestrationResult
 	8,  // 9: orion.agent.v1.ClaimFlowRunResponse.lease:type_name -> orion.agent.v1.Lease
-	16, // 10: orion.agent.v1.ClaimFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
-	19, // 11: orion.agent.v1.ClaimFlowRunResponse.deployment:type_name -> orion.v1.Deployment
-	20, // 12: orion.agent.v1.ReportFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
-	21, // 13: orion.agent.v1.ReportFlowRunStateRequest.logs:type_name -> orion.v1.Log
-	18, // 14: orion.agent.v1.ReportFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
-	16, // 15: orion.agent.v1.ReportFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
-	12, // 16: orion.agent.v1.HeartbeatRequest.runs:type_name -> orion.agent.v1.HeldRun
-	17, // 17: orion.agent.v1.HeartbeatResponse.lease_expire_time:type_name -> google.protobuf.Timestamp
-	4,  // 18: orion.agent.v1.HeartbeatResponse.cancels:type_name -> orion.agent.v1.CancelRequest
-	0,  // 19: orion.agent.v1.AgentService.RegisterAgent:input_type -> orion.agent.v1.RegisterAgentRequest
-	2,  // 20: orion.agent.v1.AgentService.StreamWork:input_type -> orion.agent.v1.StreamWorkRequest
-	7,  // 21: orion.agent.v1.AgentService.ClaimFlowRun:input_type -> orion.agent.v1.ClaimFlowRunRequest
-	10, // 22: orion.agent.v1.AgentService.ReportFlowRunState:input_type -> orion.agent.v1.ReportFlowRunStateRequest
-	13, // 23: orion.agent.v1.AgentService.Heartbeat:input_type -> orion.agent.v1.HeartbeatRequest
-	1,  // 24: orion.agent.v1.AgentService.RegisterAgent:output_type -> orion.agent.v1.RegisterAgentResponse
-	6,  // 25: orion.agent.v1.AgentService.StreamWork:output_type -> orion.agent.v1.StreamWorkResponse
-	9,  // 26: orion.agent.v1.AgentService.ClaimFlowRun:output_type -> orion.agent.v1.ClaimFlowRunResponse
-	11, // 27: orion.agent.v1.AgentService.ReportFlowRunState:output_type -> orion.agent.v1.ReportFlowRunStateResponse
-	14, // 28: orion.agent.v1.AgentService.Heartbeat:output_type -> orion.agent.v1.HeartbeatResponse
-	24, // [24:29] is the sub-list for method output_type
-	19, // [19:24] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	23, // 10: orion.agent.v1.ClaimFlowRunResponse.flow_run:type_name -> orion.v1.FlowRun
+	26, // 11: orion.agent.v1.ClaimFlowRunResponse.deployment:type_name -> orion.v1.Deployment
+	27, // 12: orion.agent.v1.ReportFlowRunStateRequest.state:type_name -> orion.v1.StateProposal
+	28, // 13: orion.agent.v1.ReportFlowRunStateRequest.logs:type_name -> orion.v1.Log
+	25, // 14: orion.agent.v1.ReportFlowRunStateResponse.result:type_name -> orion.v1.OrchestrationResult
+	23, // 15: orion.agent.v1.ReportFlowRunStateResponse.flow_run:type_name -> orion.v1.FlowRun
+	7,  // 16: orion.agent.v1.ClaimFlowRunsRequest.claims:type_name -> orion.agent.v1.ClaimFlowRunRequest
+	9,  // 17: orion.agent.v1.ClaimFlowRunOutcome.response:type_name -> orion.agent.v1.ClaimFlowRunResponse
+	12, // 18: orion.agent.v1.ClaimFlowRunOutcome.error:type_name -> orion.agent.v1.CallError
+	14, // 19: orion.agent.v1.ClaimFlowRunsResponse.outcomes:type_name -> orion.agent.v1.ClaimFlowRunOutcome
+	10, // 20: orion.agent.v1.ReportFlowRunStatesRequest.reports:type_name -> orion.agent.v1.ReportFlowRunStateRequest
+	11, // 21: orion.agent.v1.ReportFlowRunStateOutcome.response:type_name -> orion.agent.v1.ReportFlowRunStateResponse
+	12, // 22: orion.agent.v1.ReportFlowRunStateOutcome.error:type_name -> orion.agent.v1.CallError
+	17, // 23: orion.agent.v1.ReportFlowRunStatesResponse.outcomes:type_name -> orion.agent.v1.ReportFlowRunStateOutcome
+	19, // 24: orion.agent.v1.HeartbeatRequest.runs:type_name -> orion.agent.v1.HeldRun
+	24, // 25: orion.agent.v1.HeartbeatResponse.lease_expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 26: orion.agent.v1.HeartbeatResponse.cancels:type_name -> orion.agent.v1.CancelRequest
+	0,  // 27: orion.agent.v1.AgentService.RegisterAgent:input_type -> orion.agent.v1.RegisterAgentRequest
+	2,  // 28: orion.agent.v1.AgentService.StreamWork:input_type -> orion.agent.v1.StreamWorkRequest
+	7,  // 29: orion.agent.v1.AgentService.ClaimFlowRun:input_type -> orion.agent.v1.ClaimFlowRunRequest
+	10, // 30: orion.agent.v1.AgentService.ReportFlowRunState:input_type -> orion.agent.v1.ReportFlowRunStateRequest
+	13, // 31: orion.agent.v1.AgentService.ClaimFlowRuns:input_type -> orion.agent.v1.ClaimFlowRunsRequest
+	16, // 32: orion.agent.v1.AgentService.ReportFlowRunStates:input_type -> orion.agent.v1.ReportFlowRunStatesRequest
+	20, // 33: orion.agent.v1.AgentService.Heartbeat:input_type -> orion.agent.v1.HeartbeatRequest
+	1,  // 34: orion.agent.v1.AgentService.RegisterAgent:output_type -> orion.agent.v1.RegisterAgentResponse
+	6,  // 35: orion.agent.v1.AgentService.StreamWork:output_type -> orion.agent.v1.StreamWorkResponse
+	9,  // 36: orion.agent.v1.AgentService.ClaimFlowRun:output_type -> orion.agent.v1.ClaimFlowRunResponse
+	11, // 37: orion.agent.v1.AgentService.ReportFlowRunState:output_type -> orion.agent.v1.ReportFlowRunStateResponse
+	15, // 38: orion.agent.v1.AgentService.ClaimFlowRuns:output_type -> orion.agent.v1.ClaimFlowRunsResponse
+	18, // 39: orion.agent.v1.AgentService.ReportFlowRunStates:output_type -> orion.agent.v1.ReportFlowRunStatesResponse
+	21, // 40: orion.agent.v1.AgentService.Heartbeat:output_type -> orion.agent.v1.HeartbeatResponse
+	34, // [34:41] is the sub-list for method output_type
+	27, // [27:34] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_orion_agent_v1_agent_service_proto_init() }
@@ -1170,13 +1625,21 @@ func file_orion_agent_v1_agent_service_proto_init() {
 		(*StreamWorkResponse_Cancel)(nil),
 		(*StreamWorkResponse_Keepalive)(nil),
 	}
+	file_orion_agent_v1_agent_service_proto_msgTypes[14].OneofWrappers = []any{
+		(*ClaimFlowRunOutcome_Response)(nil),
+		(*ClaimFlowRunOutcome_Error)(nil),
+	}
+	file_orion_agent_v1_agent_service_proto_msgTypes[17].OneofWrappers = []any{
+		(*ReportFlowRunStateOutcome_Response)(nil),
+		(*ReportFlowRunStateOutcome_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_orion_agent_v1_agent_service_proto_rawDesc), len(file_orion_agent_v1_agent_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

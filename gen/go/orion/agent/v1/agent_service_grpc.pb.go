@@ -19,11 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_RegisterAgent_FullMethodName      = "/orion.agent.v1.AgentService/RegisterAgent"
-	AgentService_StreamWork_FullMethodName         = "/orion.agent.v1.AgentService/StreamWork"
-	AgentService_ClaimFlowRun_FullMethodName       = "/orion.agent.v1.AgentService/ClaimFlowRun"
-	AgentService_ReportFlowRunState_FullMethodName = "/orion.agent.v1.AgentService/ReportFlowRunState"
-	AgentService_Heartbeat_FullMethodName          = "/orion.agent.v1.AgentService/Heartbeat"
+	AgentService_RegisterAgent_FullMethodName       = "/orion.agent.v1.AgentService/RegisterAgent"
+	AgentService_StreamWork_FullMethodName          = "/orion.agent.v1.AgentService/StreamWork"
+	AgentService_ClaimFlowRun_FullMethodName        = "/orion.agent.v1.AgentService/ClaimFlowRun"
+	AgentService_ReportFlowRunState_FullMethodName  = "/orion.agent.v1.AgentService/ReportFlowRunState"
+	AgentService_ClaimFlowRuns_FullMethodName       = "/orion.agent.v1.AgentService/ClaimFlowRuns"
+	AgentService_ReportFlowRunStates_FullMethodName = "/orion.agent.v1.AgentService/ReportFlowRunStates"
+	AgentService_Heartbeat_FullMethodName           = "/orion.agent.v1.AgentService/Heartbeat"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -56,6 +58,18 @@ type AgentServiceClient interface {
 	// NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
 	// the run).
 	ReportFlowRunState(ctx context.Context, in *ReportFlowRunStateRequest, opts ...grpc.CallOption) (*ReportFlowRunStateResponse, error)
+	// ClaimFlowRuns makes up to 100 claims in one call, each decided exactly
+	// as ClaimFlowRun decides it, with its own result or error. An agent
+	// uses it, when RegisterAgentResponse.batch_calls is set, for the claims
+	// that queued while its previous call was in flight.
+	// Errors: INVALID_ARGUMENT (more than 100 claims); each claim's own
+	// errors are in its result.
+	ClaimFlowRuns(ctx context.Context, in *ClaimFlowRunsRequest, opts ...grpc.CallOption) (*ClaimFlowRunsResponse, error)
+	// ReportFlowRunStates makes up to 100 reports in one call, each decided
+	// exactly as ReportFlowRunState decides it, with its own result or error.
+	// Errors: INVALID_ARGUMENT (more than 100 reports); each report's own
+	// errors are in its result.
+	ReportFlowRunStates(ctx context.Context, in *ReportFlowRunStatesRequest, opts ...grpc.CallOption) (*ReportFlowRunStatesResponse, error)
 	// Heartbeat renews the agent's registration and the leases of its runs.
 	// Errors: INVALID_ARGUMENT (empty agent id), NOT_FOUND (agent not
 	// registered: register again).
@@ -119,6 +133,26 @@ func (c *agentServiceClient) ReportFlowRunState(ctx context.Context, in *ReportF
 	return out, nil
 }
 
+func (c *agentServiceClient) ClaimFlowRuns(ctx context.Context, in *ClaimFlowRunsRequest, opts ...grpc.CallOption) (*ClaimFlowRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClaimFlowRunsResponse)
+	err := c.cc.Invoke(ctx, AgentService_ClaimFlowRuns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *agentServiceClient) ReportFlowRunStates(ctx context.Context, in *ReportFlowRunStatesRequest, opts ...grpc.CallOption) (*ReportFlowRunStatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportFlowRunStatesResponse)
+	err := c.cc.Invoke(ctx, AgentService_ReportFlowRunStates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *agentServiceClient) Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(HeartbeatResponse)
@@ -159,6 +193,18 @@ type AgentServiceServer interface {
 	// NOT_FOUND (run), ABORTED (the lease epoch is stale: another owner holds
 	// the run).
 	ReportFlowRunState(context.Context, *ReportFlowRunStateRequest) (*ReportFlowRunStateResponse, error)
+	// ClaimFlowRuns makes up to 100 claims in one call, each decided exactly
+	// as ClaimFlowRun decides it, with its own result or error. An agent
+	// uses it, when RegisterAgentResponse.batch_calls is set, for the claims
+	// that queued while its previous call was in flight.
+	// Errors: INVALID_ARGUMENT (more than 100 claims); each claim's own
+	// errors are in its result.
+	ClaimFlowRuns(context.Context, *ClaimFlowRunsRequest) (*ClaimFlowRunsResponse, error)
+	// ReportFlowRunStates makes up to 100 reports in one call, each decided
+	// exactly as ReportFlowRunState decides it, with its own result or error.
+	// Errors: INVALID_ARGUMENT (more than 100 reports); each report's own
+	// errors are in its result.
+	ReportFlowRunStates(context.Context, *ReportFlowRunStatesRequest) (*ReportFlowRunStatesResponse, error)
 	// Heartbeat renews the agent's registration and the leases of its runs.
 	// Errors: INVALID_ARGUMENT (empty agent id), NOT_FOUND (agent not
 	// registered: register again).
@@ -184,6 +230,12 @@ func (UnimplementedAgentServiceServer) ClaimFlowRun(context.Context, *ClaimFlowR
 }
 func (UnimplementedAgentServiceServer) ReportFlowRunState(context.Context, *ReportFlowRunStateRequest) (*ReportFlowRunStateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportFlowRunState not implemented")
+}
+func (UnimplementedAgentServiceServer) ClaimFlowRuns(context.Context, *ClaimFlowRunsRequest) (*ClaimFlowRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClaimFlowRuns not implemented")
+}
+func (UnimplementedAgentServiceServer) ReportFlowRunStates(context.Context, *ReportFlowRunStatesRequest) (*ReportFlowRunStatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportFlowRunStates not implemented")
 }
 func (UnimplementedAgentServiceServer) Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Heartbeat not implemented")
@@ -274,6 +326,42 @@ func _AgentService_ReportFlowRunState_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AgentService_ClaimFlowRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClaimFlowRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ClaimFlowRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ClaimFlowRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ClaimFlowRuns(ctx, req.(*ClaimFlowRunsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AgentService_ReportFlowRunStates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportFlowRunStatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AgentServiceServer).ReportFlowRunStates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AgentService_ReportFlowRunStates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AgentServiceServer).ReportFlowRunStates(ctx, req.(*ReportFlowRunStatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AgentService_Heartbeat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HeartbeatRequest)
 	if err := dec(in); err != nil {
@@ -310,6 +398,14 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportFlowRunState",
 			Handler:    _AgentService_ReportFlowRunState_Handler,
+		},
+		{
+			MethodName: "ClaimFlowRuns",
+			Handler:    _AgentService_ClaimFlowRuns_Handler,
+		},
+		{
+			MethodName: "ReportFlowRunStates",
+			Handler:    _AgentService_ReportFlowRunStates_Handler,
 		},
 		{
 			MethodName: "Heartbeat",

@@ -18,7 +18,7 @@ from orion.v1 import flow_run_pb2 as orion_dot_v1_dot_flow__run__pb2
 from orion.v1 import state_pb2 as orion_dot_v1_dot_state__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"orion/agent/v1/agent_service.proto\x12\x0eorion.agent.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xe5\x01\n\x14RegisterAgentRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n\x08hostname\x18\x03 \x01(\tR\x08hostname\x12\x1f\n\x0bwork_queues\x18\x04 \x03(\tR\nworkQueues\x12\x31\n\x14infrastructure_types\x18\x05 \x03(\tR\x13infrastructureTypes\x12\x14\n\x05limit\x18\x06 \x01(\x05R\x05limit\x12\x18\n\x07version\x18\x07 \x01(\tR\x07version\"\xdf\x01\n\x15RegisterAgentResponse\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12H\n\x12heartbeat_interval\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12@\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\rleaseDuration\x12\x1f\n\x0breport_logs\x18\x04 \x01(\x08R\nreportLogs\".\n\x11StreamWorkRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\"9\n\tWorkOffer\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"j\n\rCancelRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x02 \x01(\x03R\nleaseEpoch\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"H\n\tKeepalive\x12;\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nserverTime\"\xc4\x01\n\x12StreamWorkResponse\x12\x31\n\x05offer\x18\x01 \x01(\x0b\x32\x19.orion.agent.v1.WorkOfferH\x00R\x05offer\x12\x37\n\x06\x63\x61ncel\x18\x02 \x01(\x0b\x32\x1d.orion.agent.v1.CancelRequestH\x00R\x06\x63\x61ncel\x12\x39\n\tkeepalive\x18\x03 \x01(\x0b\x32\x19.orion.agent.v1.KeepaliveH\x00R\tkeepaliveB\x07\n\x05\x65vent\"u\n\x13\x43laimFlowRunRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1e\n\x0b\x66low_run_id\x18\x02 \x01(\tR\tflowRunId\x12#\n\rtransition_id\x18\x03 \x01(\tR\x0ctransitionId\"Z\n\x05Lease\x12\x14\n\x05\x65poch\x18\x01 \x01(\x03R\x05\x65poch\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xde\x01\n\x14\x43laimFlowRunResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12+\n\x05lease\x18\x02 \x01(\x0b\x32\x15.orion.agent.v1.LeaseR\x05lease\x12,\n\x08\x66low_run\x18\x03 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\x12\x34\n\ndeployment\x18\x04 \x01(\x0b\x32\x14.orion.v1.DeploymentR\ndeployment\"\xc1\x02\n\x19ReportFlowRunStateRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1e\n\x0b\x66low_run_id\x18\x02 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x03 \x01(\x03R\nleaseEpoch\x12-\n\x05state\x18\x04 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12#\n\rtransition_id\x18\x05 \x01(\tR\x0ctransitionId\x12-\n\x12infrastructure_pid\x18\x06 \x01(\tR\x11infrastructurePid\x12!\n\x04logs\x18\x07 \x03(\x0b\x32\r.orion.v1.LogR\x04logs\x12\"\n\romit_flow_run\x18\x08 \x01(\x08R\x0bomitFlowRun\"\x81\x01\n\x1aReportFlowRunStateResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"J\n\x07HeldRun\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x02 \x01(\x03R\nleaseEpoch\"Z\n\x10HeartbeatRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12+\n\x04runs\x18\x02 \x03(\x0b\x32\x17.orion.agent.v1.HeldRunR\x04runs\"\xbf\x01\n\x11HeartbeatResponse\x12\x46\n\x11lease_expire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fleaseExpireTime\x12)\n\x11lost_flow_run_ids\x18\x02 \x03(\tR\x0elostFlowRunIds\x12\x37\n\x07\x63\x61ncels\x18\x03 \x03(\x0b\x32\x1d.orion.agent.v1.CancelRequestR\x07\x63\x61ncels2\xdd\x03\n\x0c\x41gentService\x12\\\n\rRegisterAgent\x12$.orion.agent.v1.RegisterAgentRequest\x1a%.orion.agent.v1.RegisterAgentResponse\x12U\n\nStreamWork\x12!.orion.agent.v1.StreamWorkRequest\x1a\".orion.agent.v1.StreamWorkResponse0\x01\x12Y\n\x0c\x43laimFlowRun\x12#.orion.agent.v1.ClaimFlowRunRequest\x1a$.orion.agent.v1.ClaimFlowRunResponse\x12k\n\x12ReportFlowRunState\x12).orion.agent.v1.ReportFlowRunStateRequest\x1a*.orion.agent.v1.ReportFlowRunStateResponse\x12P\n\tHeartbeat\x12 .orion.agent.v1.HeartbeatRequest\x1a!.orion.agent.v1.HeartbeatResponseB\xbb\x01\n\x12\x63om.orion.agent.v1B\x11\x41gentServiceProtoP\x01Z8github.com/orion-run/orion/gen/go/orion/agent/v1;agentv1\xa2\x02\x03OAX\xaa\x02\x0eOrion.Agent.V1\xca\x02\x0eOrion\\Agent\\V1\xe2\x02\x1aOrion\\Agent\\V1\\GPBMetadata\xea\x02\x10Orion::Agent::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"orion/agent/v1/agent_service.proto\x12\x0eorion.agent.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19orion/v1/deployment.proto\x1a\x17orion/v1/flow_run.proto\x1a\x14orion/v1/state.proto\"\xe5\x01\n\x14RegisterAgentRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n\x08hostname\x18\x03 \x01(\tR\x08hostname\x12\x1f\n\x0bwork_queues\x18\x04 \x03(\tR\nworkQueues\x12\x31\n\x14infrastructure_types\x18\x05 \x03(\tR\x13infrastructureTypes\x12\x14\n\x05limit\x18\x06 \x01(\x05R\x05limit\x12\x18\n\x07version\x18\x07 \x01(\tR\x07version\"\x80\x02\n\x15RegisterAgentResponse\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12H\n\x12heartbeat_interval\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11heartbeatInterval\x12@\n\x0elease_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\rleaseDuration\x12\x1f\n\x0breport_logs\x18\x04 \x01(\x08R\nreportLogs\x12\x1f\n\x0b\x62\x61tch_calls\x18\x05 \x01(\x08R\nbatchCalls\".\n\x11StreamWorkRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\"9\n\tWorkOffer\x12,\n\x08\x66low_run\x18\x01 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"j\n\rCancelRequest\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x02 \x01(\x03R\nleaseEpoch\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"H\n\tKeepalive\x12;\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nserverTime\"\xc4\x01\n\x12StreamWorkResponse\x12\x31\n\x05offer\x18\x01 \x01(\x0b\x32\x19.orion.agent.v1.WorkOfferH\x00R\x05offer\x12\x37\n\x06\x63\x61ncel\x18\x02 \x01(\x0b\x32\x1d.orion.agent.v1.CancelRequestH\x00R\x06\x63\x61ncel\x12\x39\n\tkeepalive\x18\x03 \x01(\x0b\x32\x19.orion.agent.v1.KeepaliveH\x00R\tkeepaliveB\x07\n\x05\x65vent\"u\n\x13\x43laimFlowRunRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1e\n\x0b\x66low_run_id\x18\x02 \x01(\tR\tflowRunId\x12#\n\rtransition_id\x18\x03 \x01(\tR\x0ctransitionId\"Z\n\x05Lease\x12\x14\n\x05\x65poch\x18\x01 \x01(\x03R\x05\x65poch\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xde\x01\n\x14\x43laimFlowRunResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12+\n\x05lease\x18\x02 \x01(\x0b\x32\x15.orion.agent.v1.LeaseR\x05lease\x12,\n\x08\x66low_run\x18\x03 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\x12\x34\n\ndeployment\x18\x04 \x01(\x0b\x32\x14.orion.v1.DeploymentR\ndeployment\"\xc1\x02\n\x19ReportFlowRunStateRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12\x1e\n\x0b\x66low_run_id\x18\x02 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x03 \x01(\x03R\nleaseEpoch\x12-\n\x05state\x18\x04 \x01(\x0b\x32\x17.orion.v1.StateProposalR\x05state\x12#\n\rtransition_id\x18\x05 \x01(\tR\x0ctransitionId\x12-\n\x12infrastructure_pid\x18\x06 \x01(\tR\x11infrastructurePid\x12!\n\x04logs\x18\x07 \x03(\x0b\x32\r.orion.v1.LogR\x04logs\x12\"\n\romit_flow_run\x18\x08 \x01(\x08R\x0bomitFlowRun\"\x81\x01\n\x1aReportFlowRunStateResponse\x12\x35\n\x06result\x18\x01 \x01(\x0b\x32\x1d.orion.v1.OrchestrationResultR\x06result\x12,\n\x08\x66low_run\x18\x02 \x01(\x0b\x32\x11.orion.v1.FlowRunR\x07\x66lowRun\"9\n\tCallError\x12\x12\n\x04\x63ode\x18\x01 \x01(\x05R\x04\x63ode\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"S\n\x14\x43laimFlowRunsRequest\x12;\n\x06\x63laims\x18\x01 \x03(\x0b\x32#.orion.agent.v1.ClaimFlowRunRequestR\x06\x63laims\"\x97\x01\n\x13\x43laimFlowRunOutcome\x12\x42\n\x08response\x18\x01 \x01(\x0b\x32$.orion.agent.v1.ClaimFlowRunResponseH\x00R\x08response\x12\x31\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x19.orion.agent.v1.CallErrorH\x00R\x05\x65rrorB\t\n\x07outcome\"X\n\x15\x43laimFlowRunsResponse\x12?\n\x08outcomes\x18\x01 \x03(\x0b\x32#.orion.agent.v1.ClaimFlowRunOutcomeR\x08outcomes\"a\n\x1aReportFlowRunStatesRequest\x12\x43\n\x07reports\x18\x01 \x03(\x0b\x32).orion.agent.v1.ReportFlowRunStateRequestR\x07reports\"\xa3\x01\n\x19ReportFlowRunStateOutcome\x12H\n\x08response\x18\x01 \x01(\x0b\x32*.orion.agent.v1.ReportFlowRunStateResponseH\x00R\x08response\x12\x31\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x19.orion.agent.v1.CallErrorH\x00R\x05\x65rrorB\t\n\x07outcome\"d\n\x1bReportFlowRunStatesResponse\x12\x45\n\x08outcomes\x18\x01 \x03(\x0b\x32).orion.agent.v1.ReportFlowRunStateOutcomeR\x08outcomes\"J\n\x07HeldRun\x12\x1e\n\x0b\x66low_run_id\x18\x01 \x01(\tR\tflowRunId\x12\x1f\n\x0blease_epoch\x18\x02 \x01(\x03R\nleaseEpoch\"Z\n\x10HeartbeatRequest\x12\x19\n\x08\x61gent_id\x18\x01 \x01(\tR\x07\x61gentId\x12+\n\x04runs\x18\x02 \x03(\x0b\x32\x17.orion.agent.v1.HeldRunR\x04runs\"\xbf\x01\n\x11HeartbeatResponse\x12\x46\n\x11lease_expire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fleaseExpireTime\x12)\n\x11lost_flow_run_ids\x18\x02 \x03(\tR\x0elostFlowRunIds\x12\x37\n\x07\x63\x61ncels\x18\x03 \x03(\x0b\x32\x1d.orion.agent.v1.CancelRequestR\x07\x63\x61ncels2\xab\x05\n\x0c\x41gentService\x12\\\n\rRegisterAgent\x12$.orion.agent.v1.RegisterAgentRequest\x1a%.orion.agent.v1.RegisterAgentResponse\x12U\n\nStreamWork\x12!.orion.agent.v1.StreamWorkRequest\x1a\".orion.agent.v1.StreamWorkResponse0\x01\x12Y\n\x0c\x43laimFlowRun\x12#.orion.agent.v1.ClaimFlowRunRequest\x1a$.orion.agent.v1.ClaimFlowRunResponse\x12k\n\x12ReportFlowRunState\x12).orion.agent.v1.ReportFlowRunStateRequest\x1a*.orion.agent.v1.ReportFlowRunStateResponse\x12\\\n\rClaimFlowRuns\x12$.orion.agent.v1.ClaimFlowRunsRequest\x1a%.orion.agent.v1.ClaimFlowRunsResponse\x12n\n\x13ReportFlowRunStates\x12*.orion.agent.v1.ReportFlowRunStatesRequest\x1a+.orion.agent.v1.ReportFlowRunStatesResponse\x12P\n\tHeartbeat\x12 .orion.agent.v1.HeartbeatRequest\x1a!.orion.agent.v1.HeartbeatResponseB\xbb\x01\n\x12\x63om.orion.agent.v1B\x11\x41gentServiceProtoP\x01Z8github.com/orion-run/orion/gen/go/orion/agent/v1;agentv1\xa2\x02\x03OAX\xaa\x02\x0eOrion.Agent.V1\xca\x02\x0eOrion\\Agent\\V1\xe2\x02\x1aOrion\\Agent\\V1\\GPBMetadata\xea\x02\x10Orion::Agent::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orion.agent.v1.agent_service_pb2', globals())
@@ -29,33 +29,47 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _REGISTERAGENTREQUEST._serialized_start=194
   _REGISTERAGENTREQUEST._serialized_end=423
   _REGISTERAGENTRESPONSE._serialized_start=426
-  _REGISTERAGENTRESPONSE._serialized_end=649
-  _STREAMWORKREQUEST._serialized_start=651
-  _STREAMWORKREQUEST._serialized_end=697
-  _WORKOFFER._serialized_start=699
-  _WORKOFFER._serialized_end=756
-  _CANCELREQUEST._serialized_start=758
-  _CANCELREQUEST._serialized_end=864
-  _KEEPALIVE._serialized_start=866
-  _KEEPALIVE._serialized_end=938
-  _STREAMWORKRESPONSE._serialized_start=941
-  _STREAMWORKRESPONSE._serialized_end=1137
-  _CLAIMFLOWRUNREQUEST._serialized_start=1139
-  _CLAIMFLOWRUNREQUEST._serialized_end=1256
-  _LEASE._serialized_start=1258
-  _LEASE._serialized_end=1348
-  _CLAIMFLOWRUNRESPONSE._serialized_start=1351
-  _CLAIMFLOWRUNRESPONSE._serialized_end=1573
-  _REPORTFLOWRUNSTATEREQUEST._serialized_start=1576
-  _REPORTFLOWRUNSTATEREQUEST._serialized_end=1897
-  _REPORTFLOWRUNSTATERESPONSE._serialized_start=1900
-  _REPORTFLOWRUNSTATERESPONSE._serialized_end=2029
-  _HELDRUN._serialized_start=2031
-  _HELDRUN._serialized_end=2105
-  _HEARTBEATREQUEST._serialized_start=2107
-  _HEARTBEATREQUEST._serialized_end=2197
-  _HEARTBEATRESPONSE._serialized_start=2200
-  _HEARTBEATRESPONSE._serialized_end=2391
-  _AGENTSERVICE._serialized_start=2394
-  _AGENTSERVICE._serialized_end=2871
+  _REGISTERAGENTRESPONSE._serialized_end=682
+  _STREAMWORKREQUEST._serialized_start=684
+  _STREAMWORKREQUEST._serialized_end=730
+  _WORKOFFER._serialized_start=732
+  _WORKOFFER._serialized_end=789
+  _CANCELREQUEST._serialized_start=791
+  _CANCELREQUEST._serialized_end=897
+  _KEEPALIVE._serialized_start=899
+  _KEEPALIVE._serialized_end=971
+  _STREAMWORKRESPONSE._serialized_start=974
+  _STREAMWORKRESPONSE._serialized_end=1170
+  _CLAIMFLOWRUNREQUEST._serialized_start=1172
+  _CLAIMFLOWRUNREQUEST._serialized_end=1289
+  _LEASE._serialized_start=1291
+  _LEASE._serialized_end=1381
+  _CLAIMFLOWRUNRESPONSE._serialized_start=1384
+  _CLAIMFLOWRUNRESPONSE._serialized_end=1606
+  _REPORTFLOWRUNSTATEREQUEST._serialized_start=1609
+  _REPORTFLOWRUNSTATEREQUEST._serialized_end=1930
+  _REPORTFLOWRUNSTATERESPONSE._serialized_start=1933
+  _REPORTFLOWRUNSTATERESPONSE._serialized_end=2062
+  _CALLERROR._serialized_start=2064
+  _CALLERROR._serialized_end=2121
+  _CLAIMFLOWRUNSREQUEST._serialized_start=2123
+  _CLAIMFLOWRUNSREQUEST._serialized_end=2206
+  _CLAIMFLOWRUNOUTCOME._serialized_start=2209
+  _CLAIMFLOWRUNOUTCOME._serialized_end=2360
+  _CLAIMFLOWRUNSRESPONSE._serialized_start=2362
+  _CLAIMFLOWRUNSRESPONSE._serialized_end=2450
+  _REPORTFLOWRUNSTATESREQUEST._serialized_start=2452
+  _REPORTFLOWRUNSTATESREQUEST._serialized_end=2549
+  _REPORTFLOWRUNSTATEOUTCOME._serialized_start=2552
+  _REPORTFLOWRUNSTATEOUTCOME._serialized_end=2715
+  _REPORTFLOWRUNSTATESRESPONSE._serialized_start=2717
+  _REPORTFLOWRUNSTATESRESPONSE._serialized_end=2817
+  _HELDRUN._serialized_start=2819
+  _HELDRUN._serialized_end=2893
+  _HEARTBEATREQUEST._serialized_start=2895
+  _HEARTBEATREQUEST._serialized_end=2985
+  _HEARTBEATRESPONSE._serialized_start=2988
+  _HEARTBEATRESPONSE._serialized_end=3179
+  _AGENTSERVICE._serialized_start=3182
+  _AGENTSERVICE._serialized_end=3865
 # @@protoc_insertion_point(module_scope)

@@ -10,6 +10,14 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CallError(_message.Message):
+    __slots__ = ["code", "message"]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
 class CancelRequest(_message.Message):
     __slots__ = ["flow_run_id", "lease_epoch", "message"]
     FLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -19,6 +27,14 @@ class CancelRequest(_message.Message):
     lease_epoch: int
     message: str
     def __init__(self, flow_run_id: _Optional[str] = ..., lease_epoch: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ClaimFlowRunOutcome(_message.Message):
+    __slots__ = ["error", "response"]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    error: CallError
+    response: ClaimFlowRunResponse
+    def __init__(self, response: _Optional[_Union[ClaimFlowRunResponse, _Mapping]] = ..., error: _Optional[_Union[CallError, _Mapping]] = ...) -> None: ...
 
 class ClaimFlowRunRequest(_message.Message):
     __slots__ = ["agent_id", "flow_run_id", "transition_id"]
@@ -41,6 +57,18 @@ class ClaimFlowRunResponse(_message.Message):
     lease: Lease
     result: _state_pb2.OrchestrationResult
     def __init__(self, result: _Optional[_Union[_state_pb2.OrchestrationResult, _Mapping]] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., flow_run: _Optional[_Union[_flow_run_pb2.FlowRun, _Mapping]] = ..., deployment: _Optional[_Union[_deployment_pb2.Deployment, _Mapping]] = ...) -> None: ...
+
+class ClaimFlowRunsRequest(_message.Message):
+    __slots__ = ["claims"]
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    claims: _containers.RepeatedCompositeFieldContainer[ClaimFlowRunRequest]
+    def __init__(self, claims: _Optional[_Iterable[_Union[ClaimFlowRunRequest, _Mapping]]] = ...) -> None: ...
+
+class ClaimFlowRunsResponse(_message.Message):
+    __slots__ = ["outcomes"]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[ClaimFlowRunOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[ClaimFlowRunOutcome, _Mapping]]] = ...) -> None: ...
 
 class HeartbeatRequest(_message.Message):
     __slots__ = ["agent_id", "runs"]
@@ -101,16 +129,26 @@ class RegisterAgentRequest(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., name: _Optional[str] = ..., hostname: _Optional[str] = ..., work_queues: _Optional[_Iterable[str]] = ..., infrastructure_types: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., version: _Optional[str] = ...) -> None: ...
 
 class RegisterAgentResponse(_message.Message):
-    __slots__ = ["agent_id", "heartbeat_interval", "lease_duration", "report_logs"]
+    __slots__ = ["agent_id", "batch_calls", "heartbeat_interval", "lease_duration", "report_logs"]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BATCH_CALLS_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_FIELD_NUMBER: _ClassVar[int]
     LEASE_DURATION_FIELD_NUMBER: _ClassVar[int]
     REPORT_LOGS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
+    batch_calls: bool
     heartbeat_interval: _duration_pb2.Duration
     lease_duration: _duration_pb2.Duration
     report_logs: bool
-    def __init__(self, agent_id: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., lease_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., report_logs: bool = ...) -> None: ...
+    def __init__(self, agent_id: _Optional[str] = ..., heartbeat_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., lease_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., report_logs: bool = ..., batch_calls: bool = ...) -> None: ...
+
+class ReportFlowRunStateOutcome(_message.Message):
+    __slots__ = ["error", "response"]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    error: CallError
+    response: ReportFlowRunStateResponse
+    def __init__(self, response: _Optional[_Union[ReportFlowRunStateResponse, _Mapping]] = ..., error: _Optional[_Union[CallError, _Mapping]] = ...) -> None: ...
 
 class ReportFlowRunStateRequest(_message.Message):
     __slots__ = ["agent_id", "flow_run_id", "infrastructure_pid", "lease_epoch", "logs", "omit_flow_run", "state", "transition_id"]
@@ -139,6 +177,18 @@ class ReportFlowRunStateResponse(_message.Message):
     flow_run: _flow_run_pb2.FlowRun
     result: _state_pb2.OrchestrationResult
     def __init__(self, result: _Optional[_Union[_state_pb2.OrchestrationResult, _Mapping]] = ..., flow_run: _Optional[_Union[_flow_run_pb2.FlowRun, _Mapping]] = ...) -> None: ...
+
+class ReportFlowRunStatesRequest(_message.Message):
+    __slots__ = ["reports"]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    reports: _containers.RepeatedCompositeFieldContainer[ReportFlowRunStateRequest]
+    def __init__(self, reports: _Optional[_Iterable[_Union[ReportFlowRunStateRequest, _Mapping]]] = ...) -> None: ...
+
+class ReportFlowRunStatesResponse(_message.Message):
+    __slots__ = ["outcomes"]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[ReportFlowRunStateOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[ReportFlowRunStateOutcome, _Mapping]]] = ...) -> None: ...
 
 class StreamWorkRequest(_message.Message):
     __slots__ = ["agent_id"]

@@ -39,6 +39,16 @@ class AgentServiceStub(object):
                 request_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateRequest.SerializeToString,
                 response_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateResponse.FromString,
                 )
+        self.ClaimFlowRuns = channel.unary_unary(
+                '/orion.agent.v1.AgentService/ClaimFlowRuns',
+                request_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsRequest.SerializeToString,
+                response_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsResponse.FromString,
+                )
+        self.ReportFlowRunStates = channel.unary_unary(
+                '/orion.agent.v1.AgentService/ReportFlowRunStates',
+                request_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesRequest.SerializeToString,
+                response_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesResponse.FromString,
+                )
         self.Heartbeat = channel.unary_unary(
                 '/orion.agent.v1.AgentService/Heartbeat',
                 request_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.HeartbeatRequest.SerializeToString,
@@ -94,6 +104,28 @@ class AgentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClaimFlowRuns(self, request, context):
+        """ClaimFlowRuns makes up to 100 claims in one call, each decided exactly
+        as ClaimFlowRun decides it, with its own result or error. An agent
+        uses it, when RegisterAgentResponse.batch_calls is set, for the claims
+        that queued while its previous call was in flight.
+        Errors: INVALID_ARGUMENT (more than 100 claims); each claim's own
+        errors are in its result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportFlowRunStates(self, request, context):
+        """ReportFlowRunStates makes up to 100 reports in one call, each decided
+        exactly as ReportFlowRunState decides it, with its own result or error.
+        Errors: INVALID_ARGUMENT (more than 100 reports); each report's own
+        errors are in its result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Heartbeat(self, request, context):
         """Heartbeat renews the agent's registration and the leases of its runs.
         Errors: INVALID_ARGUMENT (empty agent id), NOT_FOUND (agent not
@@ -125,6 +157,16 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     servicer.ReportFlowRunState,
                     request_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateRequest.FromString,
                     response_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateResponse.SerializeToString,
+            ),
+            'ClaimFlowRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimFlowRuns,
+                    request_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsRequest.FromString,
+                    response_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsResponse.SerializeToString,
+            ),
+            'ReportFlowRunStates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportFlowRunStates,
+                    request_deserializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesRequest.FromString,
+                    response_serializer=orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesResponse.SerializeToString,
             ),
             'Heartbeat': grpc.unary_unary_rpc_method_handler(
                     servicer.Heartbeat,
@@ -211,6 +253,40 @@ class AgentService(object):
         return grpc.experimental.unary_unary(request, target, '/orion.agent.v1.AgentService/ReportFlowRunState',
             orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateRequest.SerializeToString,
             orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStateResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ClaimFlowRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.agent.v1.AgentService/ClaimFlowRuns',
+            orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsRequest.SerializeToString,
+            orion_dot_agent_dot_v1_dot_agent__service__pb2.ClaimFlowRunsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReportFlowRunStates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/orion.agent.v1.AgentService/ReportFlowRunStates',
+            orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesRequest.SerializeToString,
+            orion_dot_agent_dot_v1_dot_agent__service__pb2.ReportFlowRunStatesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -95,6 +95,15 @@ export declare type RegisterAgentResponse = Message<"orion.agent.v1.RegisterAgen
    * @generated from field: bool report_logs = 4;
    */
   reportLogs: boolean;
+
+  /**
+   * The server serves ClaimFlowRuns and ReportFlowRunStates. An agent
+   * batches its concurrent claims and reports only when this is set (a
+   * server before it would answer UNIMPLEMENTED).
+   *
+   * @generated from field: bool batch_calls = 5;
+   */
+  batchCalls: boolean;
 };
 
 /**
@@ -394,6 +403,165 @@ export declare type ReportFlowRunStateResponse = Message<"orion.agent.v1.ReportF
 export declare const ReportFlowRunStateResponseSchema: GenMessage<ReportFlowRunStateResponse>;
 
 /**
+ * CallError is why one call of a batch failed: the gRPC status code and
+ * message the call would have failed with on its own.
+ *
+ * @generated from message orion.agent.v1.CallError
+ */
+export declare type CallError = Message<"orion.agent.v1.CallError"> & {
+  /**
+   * A google.rpc.Code value (5 is NOT_FOUND, 10 is ABORTED).
+   *
+   * @generated from field: int32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message orion.agent.v1.CallError.
+ * Use `create(CallErrorSchema)` to create a new message.
+ */
+export declare const CallErrorSchema: GenMessage<CallError>;
+
+/**
+ * @generated from message orion.agent.v1.ClaimFlowRunsRequest
+ */
+export declare type ClaimFlowRunsRequest = Message<"orion.agent.v1.ClaimFlowRunsRequest"> & {
+  /**
+   * At most 100, in any order; each is decided on its own.
+   *
+   * @generated from field: repeated orion.agent.v1.ClaimFlowRunRequest claims = 1;
+   */
+  claims: ClaimFlowRunRequest[];
+};
+
+/**
+ * Describes the message orion.agent.v1.ClaimFlowRunsRequest.
+ * Use `create(ClaimFlowRunsRequestSchema)` to create a new message.
+ */
+export declare const ClaimFlowRunsRequestSchema: GenMessage<ClaimFlowRunsRequest>;
+
+/**
+ * ClaimFlowRunOutcome is the answer to one claim of a batch.
+ *
+ * @generated from message orion.agent.v1.ClaimFlowRunOutcome
+ */
+export declare type ClaimFlowRunOutcome = Message<"orion.agent.v1.ClaimFlowRunOutcome"> & {
+  /**
+   * @generated from oneof orion.agent.v1.ClaimFlowRunOutcome.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: orion.agent.v1.ClaimFlowRunResponse response = 1;
+     */
+    value: ClaimFlowRunResponse;
+    case: "response";
+  } | {
+    /**
+     * @generated from field: orion.agent.v1.CallError error = 2;
+     */
+    value: CallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message orion.agent.v1.ClaimFlowRunOutcome.
+ * Use `create(ClaimFlowRunOutcomeSchema)` to create a new message.
+ */
+export declare const ClaimFlowRunOutcomeSchema: GenMessage<ClaimFlowRunOutcome>;
+
+/**
+ * @generated from message orion.agent.v1.ClaimFlowRunsResponse
+ */
+export declare type ClaimFlowRunsResponse = Message<"orion.agent.v1.ClaimFlowRunsResponse"> & {
+  /**
+   * One per claim, in the order of the request.
+   *
+   * @generated from field: repeated orion.agent.v1.ClaimFlowRunOutcome outcomes = 1;
+   */
+  outcomes: ClaimFlowRunOutcome[];
+};
+
+/**
+ * Describes the message orion.agent.v1.ClaimFlowRunsResponse.
+ * Use `create(ClaimFlowRunsResponseSchema)` to create a new message.
+ */
+export declare const ClaimFlowRunsResponseSchema: GenMessage<ClaimFlowRunsResponse>;
+
+/**
+ * @generated from message orion.agent.v1.ReportFlowRunStatesRequest
+ */
+export declare type ReportFlowRunStatesRequest = Message<"orion.agent.v1.ReportFlowRunStatesRequest"> & {
+  /**
+   * At most 100, in any order; each is decided on its own, so two reports
+   * of one run in a batch may be decided in either order.
+   *
+   * @generated from field: repeated orion.agent.v1.ReportFlowRunStateRequest reports = 1;
+   */
+  reports: ReportFlowRunStateRequest[];
+};
+
+/**
+ * Describes the message orion.agent.v1.ReportFlowRunStatesRequest.
+ * Use `create(ReportFlowRunStatesRequestSchema)` to create a new message.
+ */
+export declare const ReportFlowRunStatesRequestSchema: GenMessage<ReportFlowRunStatesRequest>;
+
+/**
+ * ReportFlowRunStateOutcome is the answer to one report of a batch.
+ *
+ * @generated from message orion.agent.v1.ReportFlowRunStateOutcome
+ */
+export declare type ReportFlowRunStateOutcome = Message<"orion.agent.v1.ReportFlowRunStateOutcome"> & {
+  /**
+   * @generated from oneof orion.agent.v1.ReportFlowRunStateOutcome.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: orion.agent.v1.ReportFlowRunStateResponse response = 1;
+     */
+    value: ReportFlowRunStateResponse;
+    case: "response";
+  } | {
+    /**
+     * @generated from field: orion.agent.v1.CallError error = 2;
+     */
+    value: CallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message orion.agent.v1.ReportFlowRunStateOutcome.
+ * Use `create(ReportFlowRunStateOutcomeSchema)` to create a new message.
+ */
+export declare const ReportFlowRunStateOutcomeSchema: GenMessage<ReportFlowRunStateOutcome>;
+
+/**
+ * @generated from message orion.agent.v1.ReportFlowRunStatesResponse
+ */
+export declare type ReportFlowRunStatesResponse = Message<"orion.agent.v1.ReportFlowRunStatesResponse"> & {
+  /**
+   * One per report, in the order of the request.
+   *
+   * @generated from field: repeated orion.agent.v1.ReportFlowRunStateOutcome outcomes = 1;
+   */
+  outcomes: ReportFlowRunStateOutcome[];
+};
+
+/**
+ * Describes the message orion.agent.v1.ReportFlowRunStatesResponse.
+ * Use `create(ReportFlowRunStatesResponseSchema)` to create a new message.
+ */
+export declare const ReportFlowRunStatesResponseSchema: GenMessage<ReportFlowRunStatesResponse>;
+
+/**
  * HeldRun is a run the agent still holds, with its lease epoch.
  *
  * @generated from message orion.agent.v1.HeldRun
@@ -528,6 +696,34 @@ export declare const AgentService: GenService<{
     methodKind: "unary";
     input: typeof ReportFlowRunStateRequestSchema;
     output: typeof ReportFlowRunStateResponseSchema;
+  },
+  /**
+   * ClaimFlowRuns makes up to 100 claims in one call, each decided exactly
+   * as ClaimFlowRun decides it, with its own result or error. An agent
+   * uses it, when RegisterAgentResponse.batch_calls is set, for the claims
+   * that queued while its previous call was in flight.
+   * Errors: INVALID_ARGUMENT (more than 100 claims); each claim's own
+   * errors are in its result.
+   *
+   * @generated from rpc orion.agent.v1.AgentService.ClaimFlowRuns
+   */
+  claimFlowRuns: {
+    methodKind: "unary";
+    input: typeof ClaimFlowRunsRequestSchema;
+    output: typeof ClaimFlowRunsResponseSchema;
+  },
+  /**
+   * ReportFlowRunStates makes up to 100 reports in one call, each decided
+   * exactly as ReportFlowRunState decides it, with its own result or error.
+   * Errors: INVALID_ARGUMENT (more than 100 reports); each report's own
+   * errors are in its result.
+   *
+   * @generated from rpc orion.agent.v1.AgentService.ReportFlowRunStates
+   */
+  reportFlowRunStates: {
+    methodKind: "unary";
+    input: typeof ReportFlowRunStatesRequestSchema;
+    output: typeof ReportFlowRunStatesResponseSchema;
   },
   /**
    * Heartbeat renews the agent's registration and the leases of its runs.
