@@ -51,6 +51,7 @@ type Agent struct {
 	life  context.Context // outlives Run's ctx until in-flight runs are done
 	state *localstate.Store
 	sess  *session
+	calls *calls
 
 	// runs counts claims and supervised runs; bg counts the loops.
 	runs sync.WaitGroup
@@ -140,6 +141,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
 	defer endLife()
 	a.life = life
+	a.calls = newCalls(life, a.client.Agent, a.sess.batchesCalls)
 	a.logger.Info("agent starting", "agent_name", a.cfg.Name, "work_queues", a.cfg.WorkQueues, "limit", a.cfg.Limit)
 	// Find the Python interpreter's own binary now, not at the first run.
 	a.bg.Go(func() { python.Executable() })
@@ -159,6 +161,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	endLife()
 	a.runs.Wait()
 	a.bg.Wait()
+	a.calls.wait()
 	a.logger.Info("agent stopped")
 	return nil
 }

@@ -40,9 +40,19 @@ type fake struct {
 	streams chan *fakeStream
 
 	heartbeatInterval time.Duration
-	// oldServer makes the fake a server from before report_logs: it
-	// ignores log lines sent with a state report.
+	// oldServer makes the fake a server from before report_logs and
+	// batch_calls: it ignores log lines sent with a state report and
+	// answers batched calls UNIMPLEMENTED.
 	oldServer bool
+	// noBatches makes the fake a server that does not serve batched calls
+	// (and says so at registration).
+	noBatches bool
+	// batchesGone makes the fake answer batched calls UNIMPLEMENTED while
+	// still saying it serves them (an older server started in its place).
+	batchesGone bool
+	// batchSizes records the size of every batched call served, by RPC
+	// ("claims", "reports").
+	batchSizes map[string][]int
 	// Optional hooks; a nil result falls back to the default behaviour.
 	onClaim     func(*agentv1.ClaimFlowRunRequest) (*agentv1.ClaimFlowRunResponse, error)
 	onReport    func(*agentv1.ReportFlowRunStateRequest) (*agentv1.ReportFlowRunStateResponse, error)
@@ -76,6 +86,7 @@ func newFake() *fake {
 		sources:           make(map[string]*orionv1.GetFlowSourceResponse),
 		logs:              make(map[string][]*orionv1.Log),
 		marks:             make(map[string]uint64),
+		batchSizes:        make(map[string][]int),
 		notify:            make(chan struct{}, 1),
 		streams:           make(chan *fakeStream, 16),
 		heartbeatInterval: 50 * time.Millisecond,
@@ -239,7 +250,65 @@ func (s *fakeAgentService) RegisterAgent(_ context.Context, req *agentv1.Registe
 		HeartbeatInterval: durationpb.New(f.heartbeatInterval),
 		LeaseDuration:     durationpb.New(15 * time.Second),
 		ReportLogs:        !f.oldServer,
+		BatchCalls:        !f.oldServer && !f.noBatches,
 	}, nil
+}
+
+// batch serves a batched call with the fake's unary handler, one call
+// after another, or UNIMPLEMENTED as an older server would.
+func batch[Req, Resp any](f *fake, kind string, reqs []Req, one func(context.Context, Req) (Resp, error)) ([]Resp, []*agentv1.CallError, error) {
+	f.mu.Lock()
+	gone := f.oldServer || f.noBatches || f.batchesGone
+	if !gone {
+		f.batchSizes[kind] = append(f.batchSizes[kind], len(reqs))
+	}
+	f.mu.Unlock()
+	if gone {
+		return nil, nil, status.Error(codes.Unimplemented, "unknown method")
+	}
+	resps, errs := make([]Resp, len(reqs)), make([]*agentv1.CallError, len(reqs))
+	for i, req := range reqs {
+		resp, err := one(context.Background(), req)
+		if err != nil {
+			st := status.Convert(err)
+			errs[i] = &agentv1.CallError{Code: int32(st.Code()), Message: st.Message()}
+			continue
+		}
+		resps[i] = resp
+	}
+	return resps, errs, nil
+}
+
+func (s *fakeAgentService) ClaimFlowRuns(_ context.Context, req *agentv1.ClaimFlowRunsRequest) (*agentv1.ClaimFlowRunsResponse, error) {
+	resps, errs, err := batch(s.f, "claims", req.GetClaims(), s.ClaimFlowRun)
+	if err != nil {
+		return nil, err
+	}
+	out := &agentv1.ClaimFlowRunsResponse{}
+	for i, resp := range resps {
+		o := &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Response{Response: resp}}
+		if errs[i] != nil {
+			o.Outcome = &agentv1.ClaimFlowRunOutcome_Error{Error: errs[i]}
+		}
+		out.Outcomes = append(out.Outcomes, o)
+	}
+	return out, nil
+}
+
+func (s *fakeAgentService) ReportFlowRunStates(_ context.Context, req *agentv1.ReportFlowRunStatesRequest) (*agentv1.ReportFlowRunStatesResponse, error) {
+	resps, errs, err := batch(s.f, "reports", req.GetReports(), s.ReportFlowRunState)
+	if err != nil {
+		return nil, err
+	}
+	out := &agentv1.ReportFlowRunStatesResponse{}
+	for i, resp := range resps {
+		o := &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Response{Response: resp}}
+		if errs[i] != nil {
+			o.Outcome = &agentv1.ReportFlowRunStateOutcome_Error{Error: errs[i]}
+		}
+		out.Outcomes = append(out.Outcomes, o)
+	}
+	return out, nil
 }
 
 // forgetAgents makes the fake lose every registration (a server restart).

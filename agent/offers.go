@@ -206,7 +206,7 @@ func (a *Agent) claimOnce(log hclog.Logger, id string, c *claimState) (*agentv1.
 	bo := newBackoff(100*time.Millisecond, 2*time.Second)
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(a.life, rpcTimeout)
-		resp, err := a.client.Agent.ClaimFlowRun(ctx, req)
+		resp, err := a.calls.claim(ctx, req)
 		cancel()
 		if err == nil || !retryable(err) || attempt == claimAttempts {
 			return resp, err

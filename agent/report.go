@@ -49,7 +49,7 @@ type reporter interface {
 // leaseReporter reports as the agent holding the run's lease. The run it
 // gets back is nil: the agent does not need it, so the server sends none.
 type leaseReporter struct {
-	agent      agentv1.AgentServiceClient
+	calls      *calls
 	agentID    func() string
 	reportLogs func() bool // the server stores a report's log lines
 	flowRunID  string
@@ -57,7 +57,7 @@ type leaseReporter struct {
 }
 
 func (r *leaseReporter) report(ctx context.Context, p *orionv1.StateProposal, transitionID, infraPID string, logs []*orionv1.Log) (*orionv1.OrchestrationResult, *orionv1.FlowRun, error) {
-	resp, err := r.agent.ReportFlowRunState(ctx, &agentv1.ReportFlowRunStateRequest{
+	resp, err := r.calls.report(ctx, &agentv1.ReportFlowRunStateRequest{
 		AgentId:           r.agentID(),
 		FlowRunId:         r.flowRunID,
 		LeaseEpoch:        r.epoch,

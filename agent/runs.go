@@ -116,7 +116,7 @@ func (a *Agent) release(h *heldRun) {
 
 // leaseReporter reports states for a run with the agent's lease.
 func (a *Agent) leaseReporter(id string, epoch int64) reporter {
-	return &leaseReporter{agent: a.client.Agent, agentID: a.sess.agentID, reportLogs: a.sess.reportsLogs, flowRunID: id, epoch: epoch}
+	return &leaseReporter{calls: a.calls, agentID: a.sess.agentID, reportLogs: a.sess.reportsLogs, flowRunID: id, epoch: epoch}
 }
 
 // supervise executes a claimed run, keeping its local record up to date so

@@ -36,6 +36,7 @@ type session struct {
 	heartbeat  time.Duration
 	lease      time.Duration
 	reportLogs bool // the server stores log lines sent with a state report
+	batchCalls bool // the server serves ClaimFlowRuns and ReportFlowRunStates
 	// probed records each infrastructure type's last availability.
 	probed map[string]bool
 }
@@ -87,6 +88,7 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 	defer s.mu.Unlock()
 	s.id, s.registered = resp.GetAgentId(), true
 	s.reportLogs = resp.GetReportLogs()
+	s.batchCalls = resp.GetBatchCalls()
 	if d := resp.GetHeartbeatInterval().AsDuration(); d > 0 {
 		s.heartbeat = d
 	}
@@ -168,6 +170,14 @@ func (s *session) reportsLogs() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reportLogs
+}
+
+// batchesCalls reports whether the server serves batched claims and
+// reports (RegisterAgentResponse.batch_calls).
+func (s *session) batchesCalls() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.batchCalls
 }
 
 func (s *session) heartbeatInterval() time.Duration {
