@@ -143,7 +143,7 @@ type result[Resp any] struct {
 type batcher[Req proto.Message, Resp any] struct {
 	base context.Context
 	send func(ctx context.Context, reqs []Req) []result[Resp] // one per request
-	wg   sync.WaitGroup                                        // the flush goroutine
+	wg   sync.WaitGroup                                       // the flush goroutine
 
 	mu    sync.Mutex
 	queue []*queuedCall[Req, Resp]
