@@ -75,19 +75,22 @@ type Result struct {
 
 // Parameters records the options a run used.
 type Parameters struct {
-	Phases               []string `json:"phases"`
-	Runs                 int      `json:"runs"`
-	SubprocessRuns       int      `json:"subprocess_runs"`
-	E2ERuns              int      `json:"e2e_runs"`
-	Agents               int      `json:"agents"`
-	Duration             string   `json:"duration"`
-	DispatchRate         int      `json:"dispatch_rate"`
-	ReadConcurrency      int      `json:"read_concurrency"`
-	WriteConcurrency     int      `json:"write_concurrency"`
-	ListRuns             int      `json:"list_runs"`
-	ListPageSize         int      `json:"list_page_size"`
-	SchedulerDeployments int      `json:"scheduler_deployments"`
-	Fsync                bool     `json:"fsync"`
+	Phases           []string `json:"phases"`
+	Runs             int      `json:"runs"`
+	SubprocessRuns   int      `json:"subprocess_runs"`
+	E2ERuns          int      `json:"e2e_runs"`
+	Agents           int      `json:"agents"`
+	Duration         string   `json:"duration"`
+	DispatchRate     int      `json:"dispatch_rate"`
+	ReadConcurrency  int      `json:"read_concurrency"`
+	WriteConcurrency int      `json:"write_concurrency"`
+	// ThroughputConcurrency is the creates in flight in the throughput
+	// phase.
+	ThroughputConcurrency int  `json:"throughput_concurrency"`
+	ListRuns              int  `json:"list_runs"`
+	ListPageSize          int  `json:"list_page_size"`
+	SchedulerDeployments  int  `json:"scheduler_deployments"`
+	Fsync                 bool `json:"fsync"`
 }
 
 // ms converts a duration to milliseconds rounded to 0.01 ms.

@@ -34,7 +34,7 @@ func runThroughput(ctx context.Context, e *env, r *Result) error {
 }
 
 // pushRuns creates n runs of a new deployment, due at once, with
-// writeConcurrency creates in flight while the agents claim and run them,
+// throughputConcurrency creates in flight while the agents claim and run them,
 // waits until every run has ended, checks they all COMPLETED, and returns
 // n divided by the time from the first run's creation to the last run's
 // end, both read from the server's timestamps, and the steady rate (see
@@ -44,7 +44,7 @@ func pushRuns(ctx context.Context, cl *cluster, name, infra string, n int) (over
 	if err != nil {
 		return 0, 0, err
 	}
-	err = parallel(ctx, writeConcurrency, n, func(ctx context.Context, _ int) error {
+	err = parallel(ctx, throughputConcurrency, n, func(ctx context.Context, _ int) error {
 		_, err := cl.c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetId()})
 		if err != nil {
 			return fmt.Errorf("create run: %w", err)
