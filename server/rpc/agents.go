@@ -89,39 +89,49 @@ func (s *agentService) ReportFlowRunState(ctx context.Context, req *agentv1.Repo
 // ClaimFlowRuns decides each claim as ClaimFlowRun would, all at once, so
 // they share the store's group commits.
 func (s *agentService) ClaimFlowRuns(ctx context.Context, req *agentv1.ClaimFlowRunsRequest) (*agentv1.ClaimFlowRunsResponse, error) {
-	claims := req.GetClaims()
-	if err := validate.BatchCalls("claims", len(claims)); err != nil {
+	if err := validate.BatchCalls("claims", len(req.GetClaims())); err != nil {
 		return nil, err
 	}
-	out := make([]*agentv1.ClaimFlowRunOutcome, len(claims))
-	each(len(claims), func(i int) {
-		resp, err := s.ClaimFlowRun(ctx, claims[i])
-		if err != nil {
-			out[i] = &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Error{Error: s.callError(ctx, agentv1.AgentService_ClaimFlowRun_FullMethodName, err)}}
-			return
-		}
-		out[i] = &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Response{Response: resp}}
-	})
+	out := decideEach(ctx, s, agentv1.AgentService_ClaimFlowRun_FullMethodName, req.GetClaims(), s.ClaimFlowRun,
+		func(resp *agentv1.ClaimFlowRunResponse, e *agentv1.CallError) *agentv1.ClaimFlowRunOutcome {
+			if e != nil {
+				return &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Error{Error: e}}
+			}
+			return &agentv1.ClaimFlowRunOutcome{Outcome: &agentv1.ClaimFlowRunOutcome_Response{Response: resp}}
+		})
 	return &agentv1.ClaimFlowRunsResponse{Outcomes: out}, nil
 }
 
 // ReportFlowRunStates decides each report as ReportFlowRunState would, all
 // at once, so they share the store's group commits.
 func (s *agentService) ReportFlowRunStates(ctx context.Context, req *agentv1.ReportFlowRunStatesRequest) (*agentv1.ReportFlowRunStatesResponse, error) {
-	reports := req.GetReports()
-	if err := validate.BatchCalls("reports", len(reports)); err != nil {
+	if err := validate.BatchCalls("reports", len(req.GetReports())); err != nil {
 		return nil, err
 	}
-	out := make([]*agentv1.ReportFlowRunStateOutcome, len(reports))
-	each(len(reports), func(i int) {
-		resp, err := s.ReportFlowRunState(ctx, reports[i])
-		if err != nil {
-			out[i] = &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Error{Error: s.callError(ctx, agentv1.AgentService_ReportFlowRunState_FullMethodName, err)}}
-			return
-		}
-		out[i] = &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Response{Response: resp}}
-	})
+	out := decideEach(ctx, s, agentv1.AgentService_ReportFlowRunState_FullMethodName, req.GetReports(), s.ReportFlowRunState,
+		func(resp *agentv1.ReportFlowRunStateResponse, e *agentv1.CallError) *agentv1.ReportFlowRunStateOutcome {
+			if e != nil {
+				return &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Error{Error: e}}
+			}
+			return &agentv1.ReportFlowRunStateOutcome{Outcome: &agentv1.ReportFlowRunStateOutcome_Response{Response: resp}}
+		})
 	return &agentv1.ReportFlowRunStatesResponse{Outcomes: out}, nil
+}
+
+// decideEach makes every call of a batch with one, all at once, and
+// returns outcome of each answer or error (mapped as method's would be),
+// in the order of reqs.
+func decideEach[Req, Resp, Out any](ctx context.Context, s *agentService, method string, reqs []Req, one func(context.Context, Req) (Resp, error), outcome func(Resp, *agentv1.CallError) Out) []Out {
+	out := make([]Out, len(reqs))
+	each(len(reqs), func(i int) {
+		resp, err := one(ctx, reqs[i])
+		var e *agentv1.CallError
+		if err != nil {
+			e = s.callError(ctx, method, err)
+		}
+		out[i] = outcome(resp, e)
+	})
+	return out
 }
 
 // callError is the error one call of a batch would have failed with on its
