@@ -41,8 +41,8 @@ func TestAgent_ClaimAbortIsDropped(t *testing.T) {
 
 func TestAgent_DuplicateOffersClaimedOnce(t *testing.T) {
 	e := newEnv(t, nil)
-	// One claim at a time: a batched agent's next claims would wait for
-	// the claim held open below. Offers are deduplicated before any call,
+	// Single calls: a batched agent's next claims would wait behind the
+	// claim held open below. Offers are deduplicated before any call,
 	// batched or not.
 	e.f.noBatches = true
 	e.f.addRun("run-1", commandDep("true"), nil)
