@@ -20,7 +20,8 @@ import (
 // idx_runs_by_deployment, else that flow's of idx_runs_by_flow, else that
 // queue's of idx_runs_by_queue, else the ranges of the wanted state types
 // in idx_runs_by_state_created (merged), else idx_runs_by_created — and
-// decodes each candidate once to apply the other predicates. Every one of
+// decodes each candidate that may match (mayMatch reads its state and tags
+// without decoding) once to apply the other predicates. Every one of
 // these keys ends with the run's created key, so the cursor (the hex of the
 // last returned run's created key) is valid for all of them; next is set
 // only when Limit was reached and the index has more candidates (the next
@@ -73,6 +74,10 @@ func (t *tx) ListFlowRuns(f store.FlowRunFilter) ([]*orionv1.FlowRun, string, er
 		v := runs.Get(id)
 		if v == nil {
 			return nil, "", fmt.Errorf("%s entry %x: flow run %q missing", src.bucket, src.key, id)
+		}
+		if !mayMatch(v, &f) {
+			src.prev()
+			continue
 		}
 		r := new(orionv1.FlowRun)
 		if err := proto.Unmarshal(v, r); err != nil {
