@@ -27,7 +27,6 @@ Orchestration (states on the server, retries) is the caller's job.
 """
 
 import argparse
-import asyncio
 import inspect
 import json
 import os
@@ -183,6 +182,8 @@ def run(args):
     try:
         value = flow.fn(*args_, **kwargs)
         if inspect.isawaitable(value):
+            import asyncio  # only async flows pay its ~20 ms import
+
             value = asyncio.run(_await(value))
     except SystemExit as exc:
         if exc.code in (None, 0):
