@@ -97,11 +97,22 @@ func (p *run) collectExit(cli *client.Client, ld *stamped.Delivery, log hclog.Lo
 	if err := collect(ctx, cli, id, p.data.Dir, p.collect); err != nil {
 		log.Warn("cannot collect the flow's files", "error", err)
 	}
+	if p.ctx.Err() != nil {
+		// Released while collecting: the output and files may be short, so
+		// record nothing and leave the container for the next agent
+		// process, which collects it again.
+		return outcome.Released
+	}
 	if err := stamped.WriteExit(filepath.Join(p.data.Dir, StateDirName), res); err != nil {
 		log.Warn("cannot record the container's exit", "error", err)
 	}
 	if p.autoRemove {
-		if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		// Once its exit is recorded the container is done with, even when
+		// the run is released meanwhile: a later agent process takes the
+		// record and does not look for the container again.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(p.ctx), time.Minute)
+		defer rcancel()
+		if err := cli.ContainerRemove(rctx, id, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			log.Warn("cannot remove the container", "error", engineMessage(err))
 		}
 	}
