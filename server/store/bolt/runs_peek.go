@@ -20,14 +20,15 @@ const (
 // without decoding it, and reports whether the run may pass the filter's
 // state and tag predicates: a list page walking one deployment's runs for
 // its FAILED ones decodes only those, not the nine in ten others. It is a
-// pre-filter (matchRun decides): anything it cannot read may match.
+// pre-filter (matchRun decides): anything it cannot read may match, and so
+// may any run when the filter names more than 64 tags.
 func mayMatch(v []byte, f *store.FlowRunFilter) bool {
-	if len(f.StateTypes) == 0 && len(f.Tags) == 0 {
+	if len(f.StateTypes) == 0 && len(f.Tags) == 0 || len(f.Tags) > 64 {
 		return true
 	}
 	var (
 		typ  orionv1.StateType
-		tags [][]byte
+		seen uint64 // bit i: the run has f.Tags[i]
 	)
 	for len(v) > 0 {
 		num, wt, n := protowire.ConsumeTag(v)
@@ -42,7 +43,11 @@ func mayMatch(v []byte, f *store.FlowRunFilter) bool {
 			}
 			v = v[n:]
 			if num == runFieldTags {
-				tags = append(tags, b)
+				for i, want := range f.Tags {
+					if string(b) == want {
+						seen |= 1 << i
+					}
+				}
 			} else if t, ok := stateTypeOf(b); !ok {
 				return true
 			} else if t != 0 {
@@ -59,12 +64,7 @@ func mayMatch(v []byte, f *store.FlowRunFilter) bool {
 	if len(f.StateTypes) > 0 && !slices.Contains(f.StateTypes, typ) {
 		return false
 	}
-	for _, want := range f.Tags {
-		if !slices.ContainsFunc(tags, func(t []byte) bool { return string(t) == want }) {
-			return false
-		}
-	}
-	return true
+	return seen == 1<<len(f.Tags)-1
 }
 
 // stateTypeOf reads State.type from an encoded State (0 when unset).
