@@ -50,7 +50,7 @@ func runAPI(ctx context.Context, e *env, r *Result) error {
 	}
 	warmup := min(time.Second, e.opts.Duration/10)
 
-	res, err := closedLoop(ctx, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
+	res, err := closedLoop(ctx, cl.server, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
 		_, err := cl.c.FlowRuns.GetFlowRun(ctx, &orionv1.GetFlowRunRequest{Id: ids[seq%apiSeedRuns]})
 		if err != nil {
 			return fmt.Errorf("gRPC GetFlowRun: %w", err)
@@ -60,19 +60,19 @@ func runAPI(ctx context.Context, e *env, r *Result) error {
 	if err != nil {
 		return err
 	}
-	r.APIReadRPSGRPC, r.APIReadP99MsGRPC = ptr(res.rps()), ptr(p99(res.latencies))
+	r.APIReadRPSGRPC, r.APIReadP99MsGRPC, r.APIReadCPUUsGRPC = ptr(res.rps()), ptr(p99(res.latencies)), res.cpuPerOp()
 
 	hc := httpClient(readConcurrency)
-	res, err = closedLoop(ctx, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
+	res, err = closedLoop(ctx, cl.server, readConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, seq int64) error {
 		return httpGet(ctx, hc, cl.url+"/api/v1/flow_runs/"+ids[seq%apiSeedRuns])
 	})
 	hc.CloseIdleConnections()
 	if err != nil {
 		return err
 	}
-	r.APIReadRPSHTTP, r.APIReadP99MsHTTP = ptr(res.rps()), ptr(p99(res.latencies))
+	r.APIReadRPSHTTP, r.APIReadP99MsHTTP, r.APIReadCPUUsHTTP = ptr(res.rps()), ptr(p99(res.latencies)), res.cpuPerOp()
 
-	res, err = closedLoop(ctx, writeConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, _ int64) error {
+	res, err = closedLoop(ctx, cl.server, writeConcurrency, warmup, e.opts.Duration, func(ctx context.Context, _ int, _ int64) error {
 		if _, err := cl.c.FlowRuns.CreateFlowRun(ctx, create); err != nil {
 			return fmt.Errorf("gRPC CreateFlowRun: %w", err)
 		}
@@ -81,7 +81,7 @@ func runAPI(ctx context.Context, e *env, r *Result) error {
 	if err != nil {
 		return err
 	}
-	r.APIWriteRPSGRPC, r.APIWriteP99MsGRPC = ptr(res.rps()), ptr(p99(res.latencies))
+	r.APIWriteRPSGRPC, r.APIWriteP99MsGRPC, r.APIWriteCPUUsGRPC = ptr(res.rps()), ptr(p99(res.latencies)), res.cpuPerOp()
 	return nil
 }
 

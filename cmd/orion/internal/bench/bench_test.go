@@ -98,7 +98,7 @@ func TestOptions_Validation(t *testing.T) {
 
 func TestClosedLoop_CountsAndStopsOnError(t *testing.T) {
 	var calls atomic.Int64
-	res, err := closedLoop(context.Background(), 4, 10*time.Millisecond, 50*time.Millisecond, func(context.Context, int, int64) error {
+	res, err := closedLoop(context.Background(), nil, 4, 10*time.Millisecond, 50*time.Millisecond, func(context.Context, int, int64) error {
 		calls.Add(1)
 		return nil
 	})
@@ -106,7 +106,7 @@ func TestClosedLoop_CountsAndStopsOnError(t *testing.T) {
 		t.Fatalf("closedLoop: %d recorded of %d calls, rps %v, err %v", len(res.latencies), calls.Load(), res.rps(), err)
 	}
 	boom := errors.New("boom")
-	if _, err := closedLoop(context.Background(), 2, 0, time.Minute, func(context.Context, int, int64) error { return boom }); !errors.Is(err, boom) {
+	if _, err := closedLoop(context.Background(), nil, 2, 0, time.Minute, func(context.Context, int, int64) error { return boom }); !errors.Is(err, boom) {
 		t.Fatalf("error not returned: %v", err)
 	}
 	if err := parallel(context.Background(), 3, 10, func(_ context.Context, i int) error {
@@ -187,5 +187,44 @@ func TestSteadyRate(t *testing.T) {
 	}
 	if got := steadyRate(runs[:9]); got != 0 {
 		t.Fatalf("steady rate of 9 runs %v, want 0", got)
+	}
+}
+
+// TestCPUTime reads the CPU time of a child that burnt some and of the
+// test process itself.
+func TestCPUTime(t *testing.T) {
+	// The child counts in the shell until it has used at least 50 ms of
+	// CPU by its own clock, says so, and then waits to be stopped.
+	p, err := startProc("busy", "sh", []string{"-c",
+		`i=0; while [ $i -lt 2000000 ]; do i=$((i+1)); if [ $((i % 1000)) -eq 0 ] && [ "$(awk '{print $14+$15}' /proc/$$/stat)" -ge 5 ]; then break; fi; done; echo burnt; exec sleep 60`},
+		os.Environ(), filepath.Join(t.TempDir(), "busy.log"), "burnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	begin := time.Now()
+	if err := p.waitReady(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.cpuTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got < 50*time.Millisecond || got > time.Since(begin)+time.Second {
+		t.Fatalf("cpuTime = %s, want at least 50ms and at most the wall time", got)
+	}
+
+	before, err := selfCPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after time.Duration
+	for i := 0; i < 1e9 && after <= before; i++ {
+		if after, err = selfCPUTime(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after <= before {
+		t.Fatalf("selfCPUTime did not move: %s then %s", before, after)
 	}
 }

@@ -11,6 +11,55 @@ import (
 type loadResult struct {
 	latencies []time.Duration // of the operations started in the window
 	window    time.Duration   // from the end of the warm-up to the last completion
+
+	// serverCPU and clientCPU are the CPU time the server and this process
+	// (the load generator) used from the first operation of the window to
+	// the last completion, when a server was given.
+	serverCPU, clientCPU time.Duration
+}
+
+// cpuPerOp is the CPU time per operation of the window, in microseconds.
+func (l loadResult) cpuPerOp() *CPUPerOp {
+	if l.serverCPU == 0 && l.clientCPU == 0 || len(l.latencies) == 0 {
+		return nil
+	}
+	n := float64(len(l.latencies))
+	return &CPUPerOp{
+		Server: round2(float64(l.serverCPU.Microseconds()) / n),
+		Client: round2(float64(l.clientCPU.Microseconds()) / n),
+	}
+}
+
+// cpuMeter reads the CPU time a server and this process use between
+// start and stop.
+type cpuMeter struct {
+	server     *proc
+	once       sync.Once
+	srv0, cli0 time.Duration
+	err        error
+}
+
+func (m *cpuMeter) start() {
+	m.once.Do(func() {
+		if m.srv0, m.err = m.server.cpuTime(); m.err == nil {
+			m.cli0, m.err = selfCPUTime()
+		}
+	})
+}
+
+func (m *cpuMeter) stop() (server, client time.Duration, err error) {
+	if m.err != nil {
+		return 0, 0, m.err
+	}
+	srv, err := m.server.cpuTime()
+	if err != nil {
+		return 0, 0, err
+	}
+	cli, err := selfCPUTime()
+	if err != nil {
+		return 0, 0, err
+	}
+	return srv - m.srv0, cli - m.cli0, nil
 }
 
 // rps is the operations per second completed in the window.
@@ -25,8 +74,9 @@ func (l loadResult) rps() float64 {
 // soon as the previous call returns. Calls that start during warmup are not
 // recorded; no call starts after warmup+d. The first error stops the run.
 // op receives the worker number and a sequence number unique across
-// workers.
-func closedLoop(ctx context.Context, n int, warmup, d time.Duration, op func(ctx context.Context, worker int, seq int64) error) (loadResult, error) {
+// workers. With a server, the CPU time it and this process use in the
+// window is measured too.
+func closedLoop(ctx context.Context, server *proc, n int, warmup, d time.Duration, op func(ctx context.Context, worker int, seq int64) error) (loadResult, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	begin := time.Now()
@@ -37,6 +87,7 @@ func closedLoop(ctx context.Context, n int, warmup, d time.Duration, op func(ctx
 		mu       sync.Mutex
 		all      []time.Duration
 		lastDone time.Time
+		meter    = cpuMeter{server: server}
 	)
 	for w := range n {
 		wg.Add(1)
@@ -48,6 +99,9 @@ func closedLoop(ctx context.Context, n int, warmup, d time.Duration, op func(ctx
 				start := time.Now()
 				if start.After(stopAt) {
 					break
+				}
+				if server != nil && !start.Before(measureFrom) {
+					meter.start()
 				}
 				if err := op(ctx, w, seq.Add(1)); err != nil {
 					cancel(err)
@@ -70,7 +124,14 @@ func closedLoop(ctx context.Context, n int, warmup, d time.Duration, op func(ctx
 	if err := context.Cause(ctx); err != nil {
 		return loadResult{}, err // an operation failed or the bench was interrupted
 	}
-	return loadResult{latencies: all, window: lastDone.Sub(measureFrom)}, nil
+	res := loadResult{latencies: all, window: lastDone.Sub(measureFrom)}
+	if server != nil && len(all) > 0 {
+		var err error
+		if res.serverCPU, res.clientCPU, err = meter.stop(); err != nil {
+			return loadResult{}, err
+		}
+	}
+	return res, nil
 }
 
 // parallel runs op for i in [0, count) with at most n in flight and

@@ -20,6 +20,14 @@ type Quantiles struct {
 	P99 float64 `json:"p99"`
 }
 
+// CPUPerOp is the CPU time one operation cost, in microseconds: the
+// server's, and the load generator's (the bench process, using the Go SDK
+// or net/http).
+type CPUPerOp struct {
+	Server float64 `json:"server"`
+	Client float64 `json:"client"`
+}
+
 // Result is what `orion bench -o json` prints: one key per figure. The
 // figures of phases that were not run are absent. Names ending in _1m and
 // _10k describe the default sizes; Parameters holds the sizes used.
@@ -36,6 +44,11 @@ type Result struct {
 	APIReadP99MsHTTP  *float64 `json:"api_read_p99_ms_http,omitempty"`
 	APIWriteRPSGRPC   *float64 `json:"api_write_rps_grpc,omitempty"`
 	APIWriteP99MsGRPC *float64 `json:"api_write_p99_ms_grpc,omitempty"`
+	// The CPU time per request of the server and of the load generator:
+	// steadier than the rates on a shared machine, whose speed moves.
+	APIReadCPUUsGRPC  *CPUPerOp `json:"api_read_cpu_us_grpc,omitempty"`
+	APIReadCPUUsHTTP  *CPUPerOp `json:"api_read_cpu_us_http,omitempty"`
+	APIWriteCPUUsGRPC *CPUPerOp `json:"api_write_cpu_us_grpc,omitempty"`
 
 	ListP99Ms1M *float64 `json:"list_p99_ms_1m,omitempty"`
 	// ListP99Ms1MByFilter breaks list_p99_ms_1m down by filter, plus

@@ -33,6 +33,14 @@ func (r *Result) rows() []row {
 	add("api_read_p99_ms_http", r.APIReadP99MsHTTP, "ms", "<= 25")
 	add("api_write_rps_grpc", r.APIWriteRPSGRPC, "req/s", ">= 3,000")
 	add("api_write_p99_ms_grpc", r.APIWriteP99MsGRPC, "ms", "")
+	for _, c := range []struct {
+		name string
+		v    *CPUPerOp
+	}{{"api_read_cpu_us_grpc", r.APIReadCPUUsGRPC}, {"api_read_cpu_us_http", r.APIReadCPUUsHTTP}, {"api_write_cpu_us_grpc", r.APIWriteCPUUsGRPC}} {
+		if c.v != nil {
+			out = append(out, row{c.name, fmt.Sprintf("server %.1f  client %.1f µs/req", c.v.Server, c.v.Client), ""})
+		}
+	}
 	add("list_p99_ms_1m", r.ListP99Ms1M, "ms", "<= 10")
 	for _, name := range sortedKeys(r.ListP99Ms1MByFilter) {
 		v := r.ListP99Ms1MByFilter[name]
