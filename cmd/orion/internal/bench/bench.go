@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +77,10 @@ const (
 	throughputConcurrency = 256
 	listPageSize          = 50
 )
+
+// loadGeneratorGCPercent is the bench process's GOGC: its live heap is a
+// few megabytes, so at the default it collects many times a second.
+const loadGeneratorGCPercent = 400
 
 // phase is one named measurement.
 type phase struct {
@@ -169,6 +174,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer e.close()
+	// The bench is the load generator, on the cores it measures: it
+	// collects its garbage less often so that more of them serve the
+	// system under test (a sixth less CPU per gRPC read of its own).
+	defer debug.SetGCPercent(debug.SetGCPercent(loadGeneratorGCPercent))
 	r := &Result{
 		GoVersion: runtime.Version(),
 		CPUs:      runtime.NumCPU(),
@@ -179,6 +188,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			Agents: opts.Agents, Duration: opts.Duration.String(), DispatchRate: opts.DispatchRate,
 			ReadConcurrency: readConcurrency, WriteConcurrency: writeConcurrency, ThroughputConcurrency: throughputConcurrency,
 			ListRuns: opts.ListRuns, ListPageSize: listPageSize, SchedulerDeployments: opts.SchedulerDeployments, Fsync: true,
+			LoadGeneratorGOGC: loadGeneratorGCPercent,
 		},
 	}
 	for _, p := range phases {

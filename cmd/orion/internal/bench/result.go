@@ -104,6 +104,9 @@ type Parameters struct {
 	ListPageSize          int  `json:"list_page_size"`
 	SchedulerDeployments  int  `json:"scheduler_deployments"`
 	Fsync                 bool `json:"fsync"`
+	// LoadGeneratorGOGC is the bench process's GOGC during the phases
+	// it drives.
+	LoadGeneratorGOGC int `json:"load_generator_gogc"`
 }
 
 // ms converts a duration to milliseconds rounded to 0.01 ms.
