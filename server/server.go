@@ -18,7 +18,6 @@ import (
 	"github.com/soheilhy/cmux"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -122,11 +121,13 @@ const streamWorkers = 64
 // shuts down gracefully and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.store.Close()
+	unary := []grpc.UnaryServerInterceptor{requestid.UnaryInterceptor(), s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))}
+	stream := []grpc.StreamServerInterceptor{requestid.StreamInterceptor(), s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))}
 	grpcOpts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(requestid.UnaryInterceptor(), s.met.GRPC.UnaryServerInterceptor(), s.auth.UnaryInterceptor(), rpc.UnaryErrors(s.log.Named("rpc"))),
-		grpc.ChainStreamInterceptor(requestid.StreamInterceptor(), s.met.GRPC.StreamServerInterceptor(), s.auth.StreamInterceptor(), rpc.StreamErrors(s.log.Named("rpc"))),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Unary calls run on long-lived worker goroutines whose stacks have
 		// already grown: a goroutine per call spent about a tenth of a point
@@ -145,13 +146,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	healthpb.RegisterHealthServer(grpcServer, healthSrv)
 	reflection.Register(grpcServer)
 
+	inproc := inProcess(unary, stream)
+	svc.Register(inproc)
 	gctx, cancelGateway := context.WithCancel(context.Background())
 	defer cancelGateway()
-	creds := insecure.NewCredentials()
-	if s.tls != nil {
-		creds = gatewayCreds(s.tls)
-	}
-	handler, err := gateway.New(gctx, s.lis.Addr().String(), creds, func(ctx context.Context) error {
+	handler, err := gateway.New(gctx, inproc, MaxMessageSize, func(ctx context.Context) error {
 		return s.store.View(ctx, func(store.Tx) error { return nil })
 	})
 	if err != nil {
@@ -167,7 +166,15 @@ func (s *Server) Serve(ctx context.Context) error {
 		mux.Handle("/debug/pprof/trace", s.adminOnly(http.HandlerFunc(pprof.Trace)))
 	}
 	mux.Handle("/", handler)
-	httpServer := &http.Server{Handler: requestid.Middleware(s.met.WrapHTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
+	// Requests still running when the graceful shutdown gives up (watches,
+	// followed logs) are cancelled, so that their in-process calls end
+	// before the store closes.
+	httpCtx, cancelHTTP := context.WithCancel(context.Background())
+	defer cancelHTTP()
+	httpServer := &http.Server{
+		Handler: requestid.Middleware(s.met.WrapHTTP(mux)), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return httpCtx },
+	}
 	lis := s.lis
 	if s.tls != nil {
 		// TLS is terminated before the gRPC/HTTP split; HTTP clients
@@ -202,7 +209,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.disp.Close()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		defer cancel()
-		httpServer.Shutdown(shutdownCtx) //nolint:errcheck // best effort; Close below
+		if httpServer.Shutdown(shutdownCtx) != nil {
+			cancelHTTP()
+			httpServer.Close() //nolint:errcheck // the listener is closed below
+		}
 		stopped := make(chan struct{})
 		go func() { grpcServer.GracefulStop(); close(stopped) }()
 		select {

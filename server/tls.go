@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -62,23 +61,6 @@ func serverTLS(cfg config.Config) (*tls.Config, error) {
 		return http1, nil
 	}
 	return tc, nil
-}
-
-// gatewayCreds are the credentials the HTTP gateway uses to reach this
-// server's own gRPC listener over loopback: TLS pinned to the server's own
-// certificate (the certificate's names need not include 127.0.0.1).
-func gatewayCreds(tc *tls.Config) credentials.TransportCredentials {
-	own := tc.Certificates[0].Certificate[0]
-	return credentials.NewTLS(&tls.Config{
-		InsecureSkipVerify: true, //nolint:gosec // replaced by the pin below
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 || !bytes.Equal(raw[0], own) {
-				return errors.New("gateway: the local gRPC listener presented another certificate")
-			}
-			return nil
-		},
-		MinVersion: tls.VersionTLS12,
-	})
 }
 
 // terminatedTLS are gRPC server credentials for connections whose TLS was

@@ -1,6 +1,6 @@
 // Package gateway serves Orion's HTTP side: the grpc-gateway JSON API under
-// /api/v1 (dialing the server's own gRPC listener, so interceptors and
-// streaming work), the health endpoint at /api/health, the generated
+// /api/v1 (calling the services through a channel the server gives, which
+// runs the gRPC server's interceptors), the health endpoint at /api/health, the generated
 // OpenAPI document at /api/openapi.json, and the dashboard (package ui) at
 // every other path.
 package gateway
@@ -8,11 +8,12 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -33,9 +34,9 @@ func forwardHeader(key string) (string, bool) {
 // HealthFunc reports whether the server can serve (e.g. its store answers).
 type HealthFunc func(ctx context.Context) error
 
-// New returns the HTTP handler. grpcAddr is the address of the server's own
-// gRPC listener and creds the credentials to dial it with.
-func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials, health HealthFunc) (http.Handler, error) {
+// New returns the HTTP handler. conn reaches the server's services;
+// request bodies over maxBody bytes are refused.
+func New(ctx context.Context, conn grpc.ClientConnInterface, maxBody int64, health HealthFunc) (http.Handler, error) {
 	gw := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(forwardHeader),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -43,21 +44,20 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 	)
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
-	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
-		orionv1.RegisterFlowServiceHandlerFromEndpoint,
-		orionv1.RegisterDeploymentServiceHandlerFromEndpoint,
-		orionv1.RegisterFlowRunServiceHandlerFromEndpoint,
-		orionv1.RegisterLogServiceHandlerFromEndpoint,
-		orionv1.RegisterWorkQueueServiceHandlerFromEndpoint,
-		orionv1.RegisterTokenServiceHandlerFromEndpoint,
+	for _, err := range []error{
+		orionv1.RegisterFlowServiceHandlerClient(ctx, gw, orionv1.NewFlowServiceClient(conn)),
+		orionv1.RegisterDeploymentServiceHandlerClient(ctx, gw, orionv1.NewDeploymentServiceClient(conn)),
+		orionv1.RegisterFlowRunServiceHandlerClient(ctx, gw, orionv1.NewFlowRunServiceClient(conn)),
+		orionv1.RegisterLogServiceHandlerClient(ctx, gw, orionv1.NewLogServiceClient(conn)),
+		orionv1.RegisterWorkQueueServiceHandlerClient(ctx, gw, orionv1.NewWorkQueueServiceClient(conn)),
+		orionv1.RegisterTokenServiceHandlerClient(ctx, gw, orionv1.NewTokenServiceClient(conn)),
 	} {
-		if err := register(ctx, gw, grpcAddr, opts); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", gw)
+	mux.Handle("/api/v1/", limitBody(gw, maxBody))
 	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if err := health(r.Context()); err != nil {
@@ -73,4 +73,21 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 	})
 	mux.Handle("/", ui.Handler())
 	return mux, nil
+}
+
+// limitBody refuses a request whose body is larger than max bytes with 413
+// (and, for a body of unannounced length, fails its decoding once it
+// passes max), as the gRPC server refuses larger messages.
+func limitBody(next http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			msg := fmt.Sprintf("request body is %d bytes; send at most %d (%d MiB)", r.ContentLength, max, max>>20)
+			json.NewEncoder(w).Encode(map[string]any{"code": codes.ResourceExhausted, "message": msg, "details": []any{}}) //nolint:errcheck
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
 }

@@ -37,7 +37,7 @@ type Services struct {
 }
 
 // Register registers every public and agent service on s.
-func (svc *Services) Register(s *grpc.Server) {
+func (svc *Services) Register(s grpc.ServiceRegistrar) {
 	orionv1.RegisterFlowServiceServer(s, &flowService{svc: svc})
 	orionv1.RegisterDeploymentServiceServer(s, &deploymentService{svc: svc})
 	orionv1.RegisterFlowRunServiceServer(s, &flowRunService{svc: svc})
