@@ -66,8 +66,9 @@ func sane(id string) bool {
 }
 
 func fromMetadata(ctx context.Context) string {
-	md, _ := metadata.FromIncomingContext(ctx)
-	if v := md.Get(MetadataKey); len(v) > 0 && sane(v[0]) {
+	// ValueFromIncomingContext looks the one key up; FromIncomingContext
+	// would copy every header of the call first.
+	if v := metadata.ValueFromIncomingContext(ctx, MetadataKey); len(v) > 0 && sane(v[0]) {
 		return v[0]
 	}
 	return New()
@@ -78,7 +79,7 @@ func fromMetadata(ctx context.Context) string {
 func UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		id := fromMetadata(ctx)
-		_ = grpc.SetHeader(ctx, metadata.Pairs(MetadataKey, id))
+		_ = grpc.SetHeader(ctx, metadata.MD{MetadataKey: {id}})
 		return handler(With(ctx, id), req)
 	}
 }
@@ -87,7 +88,7 @@ func UnaryInterceptor() grpc.UnaryServerInterceptor {
 func StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		id := fromMetadata(ss.Context())
-		_ = ss.SetHeader(metadata.Pairs(MetadataKey, id))
+		_ = ss.SetHeader(metadata.MD{MetadataKey: {id}})
 		return handler(srv, &stream{ServerStream: ss, ctx: With(ss.Context(), id)})
 	}
 }
