@@ -42,7 +42,7 @@ type cpuMeter struct {
 func (m *cpuMeter) start() {
 	m.once.Do(func() {
 		if m.srv0, m.err = m.server.cpuTime(); m.err == nil {
-			m.cli0, m.err = selfCPUTime()
+			m.cli0, m.err = cpuTime()
 		}
 	})
 }
@@ -55,7 +55,7 @@ func (m *cpuMeter) stop() (server, client time.Duration, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	cli, err := selfCPUTime()
+	cli, err := cpuTime()
 	if err != nil {
 		return 0, 0, err
 	}

@@ -219,13 +219,3 @@ func (p *proc) cpuTime() (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
-
-// selfCPUTime is the CPU time (user and system) this process has used so
-// far.
-func selfCPUTime() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("read the bench's CPU time: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
