@@ -53,8 +53,9 @@ type Config struct {
 	SchedulerMaxRuns      int
 	SchedulerMinTime      time.Duration
 	SchedulerMaxTime      time.Duration
-	// SchedulerSpread staggers top-ups of schedules that fire together
-	// (scheduler.Limits.Spread, 1m).
+	// SchedulerSpread batches and staggers the scheduler's top-ups: each
+	// deployment is topped up once per Spread, at a slot of its own
+	// (scheduler.Limits.Spread, 5m).
 	SchedulerSpread time.Duration
 	// LogLinesPerSecond bounds how fast one flow run may write log lines
 	// (bursts of ten seconds' worth); requests beyond it get
@@ -88,7 +89,7 @@ func Default() Config {
 		SchedulerMaxRuns:      100,
 		SchedulerMinTime:      time.Hour,
 		SchedulerMaxTime:      100 * 24 * time.Hour,
-		SchedulerSpread:       time.Minute,
+		SchedulerSpread:       5 * time.Minute,
 		LogLinesPerSecond:     2000,
 	}
 }

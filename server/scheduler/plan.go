@@ -14,15 +14,17 @@ type Limits struct {
 	// MaxRuns and MaxTime: never more runs ahead than this, nor further.
 	MaxRuns int
 	MaxTime time.Duration
-	// Spread staggers when deployments are topped up: each keeps up to
-	// Spread more than MinTime ahead, by an amount fixed by its id (see
-	// Lead), so deployments on the same cron ("* * * * *") do not all need
-	// their next run in the same pass. Zero: no staggering.
+	// Spread batches and staggers top-ups. Each deployment has a slot
+	// every Spread, at a phase fixed by its id (Lead); it is given the runs
+	// it needs until its next slot plus MinTime, so it is written about
+	// once per Spread (at its slot) rather than at each of its dates, and
+	// deployments on the same cron ("* * * * *") are written in different
+	// passes. Zero: Prefect's rule exactly (topped up to the minimums).
 	Spread time.Duration
 }
 
-// Lead is deployment id's share of Spread: a fixed amount in [0, Spread)
-// by which its runs are kept further ahead than MinTime.
+// Lead is deployment id's phase in Spread: a fixed amount in [0, Spread);
+// its slots are the instants Lead past a multiple of Spread.
 func (l Limits) Lead(id string) time.Duration {
 	if l.Spread <= 0 {
 		return 0
@@ -32,9 +34,35 @@ func (l Limits) Lead(id string) time.Duration {
 	return time.Duration(uint64(h.Sum32())%uint64(l.Spread/time.Millisecond)) * time.Millisecond
 }
 
+// nextSlot is the first slot after now of a deployment of phase lead (now
+// itself without Spread).
+func (l Limits) nextSlot(now time.Time, lead time.Duration) time.Time {
+	if l.Spread <= 0 {
+		return now
+	}
+	into := (now.UnixNano() - int64(lead)) % int64(l.Spread)
+	if into < 0 {
+		into += int64(l.Spread)
+	}
+	return now.Add(l.Spread - time.Duration(into))
+}
+
+// slotAtOrBefore is the latest slot at or before t of a deployment of
+// phase lead (t itself without Spread).
+func (l Limits) slotAtOrBefore(t time.Time, lead time.Duration) time.Time {
+	if l.Spread <= 0 {
+		return t
+	}
+	into := (t.UnixNano() - int64(lead)) % int64(l.Spread)
+	if into < 0 {
+		into += int64(l.Spread)
+	}
+	return t.Add(-time.Duration(into))
+}
+
 // DefaultLimits are Prefect's: at least 3 runs and 1 hour, at most 100 runs
 // and 100 days.
-var DefaultLimits = Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour, Spread: time.Minute}
+var DefaultLimits = Limits{MinRuns: 3, MinTime: time.Hour, MaxRuns: 100, MaxTime: 100 * 24 * time.Hour, Spread: 5 * time.Minute}
 
 // plan is the work one deployment needs at one instant.
 type plan struct {
@@ -59,13 +87,14 @@ type ahead struct {
 // unknownAhead is the ahead of a deployment evaluated for the first time.
 var unknownAhead = ahead{count: -1}
 
-// planDates applies Prefect's rule to the dates on or after now: take them
-// in order, stopping as soon as there are MinRuns of them and the last is
-// MinTime ahead, and never going past MaxRuns dates or now+MaxTime. Dates up
-// to the watermark already have runs, so only the ones after it are
-// returned; the dates before it are only counted. The watermark is zero
-// when no run exists yet. lead (Lead of the deployment) is added to
-// MinTime.
+// planDates applies Prefect's rule to the dates on or after now, with the
+// deployment's next slot (see Spread; lead is its Lead) in place of now
+// for the time minimum: unless there are MinRuns of them and the last is
+// MinTime past the next slot, take more in order, stopping as soon as that
+// holds, and never going past MaxRuns dates or now+MaxTime. Without Spread
+// that is Prefect's rule. Dates up to the watermark already have runs, so
+// only the ones after it are returned; the dates before it are only
+// counted. The watermark is zero when no run exists yet.
 //
 // prev is the previous plan's ahead for the same watermark (unknownAhead
 // if none): the dates it counted that have passed since are dropped one by
@@ -73,9 +102,10 @@ var unknownAhead = ahead{count: -1}
 // evaluation at a few Next calls however many runs a schedule keeps ahead.
 func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead, lead time.Duration) plan {
 	horizon := now.Add(l.MaxTime)
-	minTime := l.MinTime + lead
+	slot := l.nextSlot(now, lead)
+	until := slot.Add(l.MinTime)
 	satisfied := func(count int, last time.Time) bool {
-		return count >= l.MinRuns && !last.Before(now.Add(minTime))
+		return count >= l.MinRuns && !last.Before(until)
 	}
 	var (
 		count int
@@ -139,22 +169,24 @@ func (l Limits) planDates(s Schedule, watermark, now time.Time, prev ahead, lead
 			}
 		}
 	}
-	p.checkAt = checkAt(first, last, now, minTime, count < 0 || satisfied(count, last))
+	p.checkAt = checkAt(first, last, now, l.MinTime, count < 0 || satisfied(count, last), func(t time.Time) time.Time { return l.slotAtOrBefore(t, lead) })
 	p.ahead = ahead{first: first, count: count}
 	return p
 }
 
 // checkAt is when the rule can next ask for more: once the first upcoming
 // date has passed (one run fewer ahead, or room under MaxRuns), or, when
-// the minimums are met, once the last date is less than MinTime ahead. With
-// no upcoming date at all the schedule is looked at again after MinTime (a
-// sparse or ended series).
-func checkAt(first, last, now time.Time, minTime time.Duration, satisfied bool) time.Time {
+// the minimums are met, at the slot from which the next slot is less than
+// MinTime before the last date (slotBefore gives the latest slot at or
+// before an instant; without Spread, the instant itself: once the last
+// date is less than MinTime ahead). With no upcoming date at all the
+// schedule is looked at again after MinTime (a sparse or ended series).
+func checkAt(first, last, now time.Time, minTime time.Duration, satisfied bool, slotBefore func(time.Time) time.Time) time.Time {
 	if first.IsZero() {
 		return now.Add(minTime)
 	}
 	at := first.Add(time.Nanosecond)
-	if t := last.Add(-minTime); satisfied && t.Before(at) {
+	if t := slotBefore(last.Add(-minTime)); satisfied && t.Before(at) {
 		at = t
 	}
 	return at

@@ -441,3 +441,69 @@ func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
 		t.Fatalf("one pass created %d of the %d deployments' runs: the top-ups were not spread", most, n)
 	}
 }
+
+// TestScheduler_SpreadBatchesTopUps: with a Spread of five minutes, a
+// deployment on a 1-minute cron is written once per five minutes, at its
+// slot, with five runs (not once a minute with one), the deployments'
+// slots are spread over the passes, and every schedule still keeps at
+// least MinTime ahead.
+func TestScheduler_SpreadBatchesTopUps(t *testing.T) {
+	e := newEnv(t, t0)
+	const n = 60
+	var deps []*orionv1.Deployment
+	for i := range n {
+		var d *orionv1.Deployment
+		e.update(func(tx store.Tx) (err error) {
+			d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
+				Name: fmt.Sprintf("d%02d", i), FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: cron("* * * * *"),
+			})
+			return err
+		})
+		deps = append(deps, d)
+	}
+	limits := exactLimits
+	limits.Spread = 5 * time.Minute
+	s := scheduler.New(e.st, scheduler.Config{Now: e.clock.Now, Limits: limits})
+	e.pass(s)
+	counts := map[string]int{}
+	for _, d := range deps {
+		counts[d.GetId()] = len(e.runs(d.GetId()))
+	}
+	writes := map[string]int{}
+	most, total := 0, 0
+	for range 60 { // ten minutes of 10 s passes
+		e.clock.Advance(10 * time.Second)
+		st := e.pass(s)
+		most, total = max(most, st.Created), total+st.Created
+		for _, d := range deps {
+			rs := e.runs(d.GetId())
+			if added := len(rs) - counts[d.GetId()]; added > 0 {
+				writes[d.GetId()]++
+				if added != 5 {
+					t.Fatalf("deployment %s got %d runs at once, want 5 (five minutes of a 1-minute cron)", d.GetName(), added)
+				}
+			}
+			counts[d.GetId()] = len(rs)
+			var last time.Time
+			for _, r := range rs {
+				if at := r.GetExpectedStartTime().AsTime(); at.After(last) {
+					last = at
+				}
+			}
+			if last.Before(e.clock.Now().Add(time.Hour)) {
+				t.Fatalf("deployment %s has runs only until %s, less than an hour ahead of %s", d.GetName(), last, e.clock.Now())
+			}
+		}
+	}
+	if total != 10*n {
+		t.Fatalf("%d runs created in ten minutes, want %d (one a minute each)", total, 10*n)
+	}
+	for _, d := range deps {
+		if writes[d.GetId()] != 2 {
+			t.Fatalf("deployment %s was topped up in %d passes of ten minutes, want 2 (once per Spread)", d.GetName(), writes[d.GetId()])
+		}
+	}
+	if most > n {
+		t.Fatalf("one pass created %d runs of the %d of five minutes: the slots were not spread", most, 5*n)
+	}
+}
