@@ -40,11 +40,7 @@ func (l Limits) nextSlot(now time.Time, lead time.Duration) time.Time {
 	if l.Spread <= 0 {
 		return now
 	}
-	into := (now.UnixNano() - int64(lead)) % int64(l.Spread)
-	if into < 0 {
-		into += int64(l.Spread)
-	}
-	return now.Add(l.Spread - time.Duration(into))
+	return now.Add(l.Spread - l.sinceSlot(now, lead))
 }
 
 // slotAtOrBefore is the latest slot at or before t of a deployment of
@@ -53,11 +49,17 @@ func (l Limits) slotAtOrBefore(t time.Time, lead time.Duration) time.Time {
 	if l.Spread <= 0 {
 		return t
 	}
+	return t.Add(-l.sinceSlot(t, lead))
+}
+
+// sinceSlot is how long t is past the latest slot at or before it, in
+// [0, Spread) (Spread > 0).
+func (l Limits) sinceSlot(t time.Time, lead time.Duration) time.Duration {
 	into := (t.UnixNano() - int64(lead)) % int64(l.Spread)
 	if into < 0 {
 		into += int64(l.Spread)
 	}
-	return t.Add(-time.Duration(into))
+	return time.Duration(into)
 }
 
 // DefaultLimits are Prefect's: at least 3 runs and 1 hour, at most 100 runs

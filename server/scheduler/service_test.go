@@ -396,12 +396,8 @@ func TestScheduler_RedeployReplacesStaleRuns(t *testing.T) {
 	}
 }
 
-// TestScheduler_SpreadStaggersTopUps: with Spread, deployments on the same
-// cron do not all get their next run in the same pass — each pass tops up
-// a share of them — and every schedule still keeps at least MinTime ahead.
-func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
-	e := newEnv(t, t0)
-	const n = 60
+// everyMinute creates n deployments on a 1-minute cron.
+func (e *env) everyMinute(n int) []*orionv1.Deployment {
 	var deps []*orionv1.Deployment
 	for i := range n {
 		var d *orionv1.Deployment
@@ -413,6 +409,16 @@ func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
 		})
 		deps = append(deps, d)
 	}
+	return deps
+}
+
+// TestScheduler_SpreadStaggersTopUps: with Spread, deployments on the same
+// cron do not all get their next run in the same pass — each pass tops up
+// a share of them — and every schedule still keeps at least MinTime ahead.
+func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
+	e := newEnv(t, t0)
+	const n = 60
+	deps := e.everyMinute(n)
 	limits := exactLimits
 	limits.Spread = time.Minute
 	s := scheduler.New(e.st, scheduler.Config{Now: e.clock.Now, Limits: limits})
@@ -450,17 +456,7 @@ func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
 func TestScheduler_SpreadBatchesTopUps(t *testing.T) {
 	e := newEnv(t, t0)
 	const n = 60
-	var deps []*orionv1.Deployment
-	for i := range n {
-		var d *orionv1.Deployment
-		e.update(func(tx store.Tx) (err error) {
-			d, _, err = deployments.Upsert(tx, &orionv1.Deployment{
-				Name: fmt.Sprintf("d%02d", i), FlowName: "tick", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"}, Schedule: cron("* * * * *"),
-			})
-			return err
-		})
-		deps = append(deps, d)
-	}
+	deps := e.everyMinute(n)
 	limits := exactLimits
 	limits.Spread = 5 * time.Minute
 	s := scheduler.New(e.st, scheduler.Config{Now: e.clock.Now, Limits: limits})
