@@ -18,6 +18,22 @@ import (
 	"github.com/orion-run/orion/server/servertest"
 )
 
+// commandRun creates a deployment running `true` and a run of it.
+func commandRun(ctx context.Context, t *testing.T, c *client.Client) *orionv1.CreateDeploymentFlowRunResponse {
+	t.Helper()
+	dep, err := c.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: &orionv1.Deployment{
+		Name: "d", FlowName: "f", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 // TestGateway_BodyLimit: an HTTP request body larger than the gRPC message
 // limit is refused (413 when its length is announced, 400 when it is
 // streamed), and nothing of it is stored.
@@ -103,16 +119,7 @@ func TestGateway_StopEndsHTTPWatches(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dep, err := c.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: &orionv1.Deployment{
-		Name: "d", FlowName: "f", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := commandRun(ctx, t, c)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/api/v1/flow_runs/"+run.GetFlowRun().GetId()+"/watch", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -146,8 +146,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	healthpb.RegisterHealthServer(grpcServer, healthSrv)
 	reflection.Register(grpcServer)
 
-	inproc := inProcess(unary, stream)
-	svc.Register(inproc)
+	inproc := inProcess(svc, unary, stream)
 	gctx, cancelGateway := context.WithCancel(context.Background())
 	defer cancelGateway()
 	handler, err := gateway.New(gctx, inproc, MaxMessageSize, func(ctx context.Context) error {

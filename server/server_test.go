@@ -26,16 +26,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	dep, err := c.Deployments.CreateDeployment(ctx, &orionv1.CreateDeploymentRequest{Deployment: &orionv1.Deployment{
-		Name: "d", FlowName: "f", FlowKind: orionv1.FlowKind_FLOW_KIND_COMMAND, Command: []string{"true"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := c.Deployments.CreateDeploymentFlowRun(ctx, &orionv1.CreateDeploymentFlowRunRequest{DeploymentId: dep.GetDeployment().GetId()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := commandRun(ctx, t, c)
 	if resp, err := http.Get(srv.URL() + "/api/health"); err == nil {
 		resp.Body.Close()
 	}

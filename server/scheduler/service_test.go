@@ -396,6 +396,17 @@ func TestScheduler_RedeployReplacesStaleRuns(t *testing.T) {
 	}
 }
 
+// latestStart is the latest expected start time of runs.
+func latestStart(runs []*orionv1.FlowRun) time.Time {
+	var last time.Time
+	for _, r := range runs {
+		if at := r.GetExpectedStartTime().AsTime(); at.After(last) {
+			last = at
+		}
+	}
+	return last
+}
+
 // everyMinute creates n deployments on a 1-minute cron.
 func (e *env) everyMinute(n int) []*orionv1.Deployment {
 	var deps []*orionv1.Deployment
@@ -429,12 +440,7 @@ func TestScheduler_SpreadStaggersTopUps(t *testing.T) {
 		st := e.pass(s)
 		most, total = max(most, st.Created), total+st.Created
 		for _, d := range deps {
-			var last time.Time
-			for _, r := range e.runs(d.GetId()) {
-				if at := r.GetExpectedStartTime().AsTime(); at.After(last) {
-					last = at
-				}
-			}
+			last := latestStart(e.runs(d.GetId()))
 			if last.Before(e.clock.Now().Add(time.Hour)) {
 				t.Fatalf("deployment %s has runs only until %s, less than an hour ahead of %s", d.GetName(), last, e.clock.Now())
 			}
@@ -480,12 +486,7 @@ func TestScheduler_SpreadBatchesTopUps(t *testing.T) {
 				}
 			}
 			counts[d.GetId()] = len(rs)
-			var last time.Time
-			for _, r := range rs {
-				if at := r.GetExpectedStartTime().AsTime(); at.After(last) {
-					last = at
-				}
-			}
+			last := latestStart(rs)
 			if last.Before(e.clock.Now().Add(time.Hour)) {
 				t.Fatalf("deployment %s has runs only until %s, less than an hour ahead of %s", d.GetName(), last, e.clock.Now())
 			}

@@ -40,26 +40,24 @@ type cpuMeter struct {
 }
 
 func (m *cpuMeter) start() {
-	m.once.Do(func() {
-		if m.srv0, m.err = m.server.cpuTime(); m.err == nil {
-			m.cli0, m.err = cpuTime()
-		}
-	})
+	m.once.Do(func() { m.srv0, m.cli0, m.err = m.read() })
 }
 
 func (m *cpuMeter) stop() (server, client time.Duration, err error) {
 	if m.err != nil {
 		return 0, 0, m.err
 	}
-	srv, err := m.server.cpuTime()
-	if err != nil {
+	srv, cli, err := m.read()
+	return srv - m.srv0, cli - m.cli0, err
+}
+
+// read is the CPU time the server and this process have used so far.
+func (m *cpuMeter) read() (server, client time.Duration, err error) {
+	if server, err = m.server.cpuTime(); err != nil {
 		return 0, 0, err
 	}
-	cli, err := cpuTime()
-	if err != nil {
-		return 0, 0, err
-	}
-	return srv - m.srv0, cli - m.cli0, nil
+	client, err = cpuTime()
+	return server, client, err
 }
 
 // rps is the operations per second completed in the window.
