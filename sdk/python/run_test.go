@@ -212,13 +212,14 @@ func TestRun_SeparateFlowFile(t *testing.T) {
 
 // TestRun_StartImportsLittle: starting a flow run imports neither asyncio
 // (only an async flow needs it) nor the HTTP client's ssl and
-// urllib.request (only a tracked direct call needs them): each costs a
-// hello-world run milliseconds at every start.
+// urllib.request (only a tracked direct call needs them), nor hashlib
+// (OpenSSL; only a flow's default version needs it), uuid (with platform)
+// or decimal: each costs a hello-world run milliseconds at every start.
 func TestRun_StartImportsLittle(t *testing.T) {
 	requirePython(t)
 	script := filepath.Join(t.TempDir(), "imports.py")
 	body := "import sys\nimport orion.runtime.run\n" +
-		"print(' '.join(m for m in ('asyncio', 'ssl', 'urllib.request', 'orion.embedded') if m in sys.modules) or 'none')\n"
+		"print(' '.join(m for m in ('asyncio', 'ssl', 'urllib.request', 'orion.embedded', 'hashlib', 'uuid', 'decimal') if m in sys.modules) or 'none')\n"
 	if err := os.WriteFile(script, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}

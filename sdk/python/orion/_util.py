@@ -1,14 +1,15 @@
 """Small helpers shared across the SDK: JSON conversion, time zones, frames."""
 
 import datetime
-import decimal
 import enum
 import json
 import math
 import os
-import pathlib
 import sys
-import uuid
+
+# uuid, pathlib and decimal are not imported here: every flow run imports
+# this module, and a UUID, path or Decimal can only exist once its module
+# has been imported, so to_jsonable looks them up in sys.modules instead.
 
 # Directories whose frames belong to the runtime rather than to user code:
 # this package and the ``prefect`` compatibility package unpacked beside it.
@@ -80,6 +81,12 @@ def is_plain_json(value, _depth=0):
     return False
 
 
+def _is_instance(value, module, name):
+    """isinstance(value, module.name), without importing ``module``."""
+    mod = sys.modules.get(module)
+    return mod is not None and isinstance(value, getattr(mod, name))
+
+
 def to_jsonable(value, _depth=0):
     """Convert ``value`` to plain JSON types, like pydantic's JSON encoder.
 
@@ -124,11 +131,9 @@ def to_jsonable(value, _depth=0):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return to_jsonable(value.value, _depth + 1)
-    if isinstance(value, uuid.UUID):
+    if _is_instance(value, "uuid", "UUID") or _is_instance(value, "pathlib", "PurePath"):
         return str(value)
-    if isinstance(value, pathlib.PurePath):
-        return str(value)
-    if isinstance(value, decimal.Decimal):
+    if _is_instance(value, "decimal", "Decimal"):
         if not value.is_finite():
             raise ValueError("decimal %s is not JSON compliant" % value)
         if value == value.to_integral_value():

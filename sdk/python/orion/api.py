@@ -12,11 +12,10 @@ import datetime
 import json
 import os
 import urllib.parse
-import uuid
 
 # ssl and urllib.request (with http.client and email) are imported when a
-# Client is made: importing orion (every deployment load, every flow run)
-# does not pay for them.
+# Client is made, uuid when a state is proposed: importing orion (every
+# deployment load, every flow run) does not pay for them.
 
 __all__ = ["APIError", "Client", "DEFAULT_API_URL", "api_url_from_env", "timestamp"]
 
@@ -151,6 +150,8 @@ class Client:
         The transition id makes a repeat of the same proposal harmless, so a
         request that failed on the way back is retried once with it.
         """
+        import uuid
+
         body = {
             "state": {"type": state_type, "message": message or ""},
             "transition_id": transition_id or str(uuid.uuid4()),

@@ -1,7 +1,6 @@
 """Flows: the ``@flow`` decorator and the :class:`Flow` object it returns."""
 
 import functools
-import hashlib
 import inspect
 import os
 import typing
@@ -234,6 +233,8 @@ def _file_hash(path):
             data = f.read()
     except OSError:
         return None
+    import hashlib  # here, not at the top: loading OpenSSL costs every flow run ~5 ms
+
     try:
         return hashlib.md5(data, usedforsecurity=False).hexdigest()
     except (TypeError, ValueError):  # FIPS builds without MD5
