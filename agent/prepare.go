@@ -299,7 +299,8 @@ func (e *executor) flowFile(ctx context.Context, dep *orionv1.Deployment, workdi
 	return path, nil
 }
 
-// pythonRuntime unpacks the embedded Python runtime once per executor.
+// pythonRuntime unpacks and byte-compiles the embedded Python runtime once
+// per executor.
 func (e *executor) pythonRuntime() (string, error) {
 	e.pyMu.Lock()
 	defer e.pyMu.Unlock()
@@ -310,6 +311,7 @@ func (e *executor) pythonRuntime() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("install the Python runtime: %w", err)
 	}
+	python.Precompile(dir)
 	e.pyDir = dir
 	return dir, nil
 }

@@ -127,3 +127,14 @@ func TestPrepare_VirtualenvAndConda(t *testing.T) {
 		t.Errorf("conda command %q", p.spec.Command)
 	}
 }
+
+// TestPrepare_PythonRuntimePrecompiled: the runtime a Python run starts
+// from holds its bytecode, so the run does not compile it from source.
+func TestPrepare_PythonRuntimePrecompiled(t *testing.T) {
+	requirePython(t)
+	p := prepareFor(t, pythonDep(t, &orionv1.Infrastructure{Type: "subprocess"}), nil)
+	pycs, err := filepath.Glob(filepath.Join(p.spec.RuntimeDir, "orion", "__pycache__", "_util.*.pyc"))
+	if err != nil || len(pycs) == 0 {
+		t.Fatalf("no bytecode for orion/_util.py under %s (err %v)", p.spec.RuntimeDir, err)
+	}
+}

@@ -48,6 +48,10 @@ const (
 	// ContainerRuntimeDir holds the contents of Spec.RuntimeDir (Orion's
 	// Python runtime), read-only.
 	ContainerRuntimeDir = "/orion/runtime"
+	// BytecodeDirName is Python's bytecode cache folder. Container runners
+	// do not copy it in: it holds the host Python's bytecode (the agent
+	// precompiles the runtime), which the image's Python does not use.
+	BytecodeDirName = "__pycache__"
 )
 
 // IsContainer reports whether runners of type typ run the flow in a

@@ -180,6 +180,40 @@ func TestInstall_Idempotent(t *testing.T) {
 	assertOnlyRuntime(t, home)
 }
 
+// TestPrecompile: a flow run (which runs with PYTHONDONTWRITEBYTECODE=1)
+// loads the runtime from the bytecode Precompile wrote, instead of
+// compiling every module from source at each start. `python -v` names the
+// file each module's code object came from.
+func TestPrecompile(t *testing.T) {
+	requirePython(t)
+	dir, err := Install(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	Precompile(dir)
+	cmd := exec.Command(Executable(), "-v", "-c", "import orion.runtime.run, prefect")
+	cmd.Env = append(Env(dir, os.Environ()), "ORION_TRACKING=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var fromPyc, fromSource []string
+	for _, line := range strings.Split(string(out), "\n") {
+		from, ok := strings.CutPrefix(line, "# code object from ")
+		if !ok || !strings.Contains(from, dir) {
+			continue
+		}
+		if strings.Contains(from, "__pycache__") {
+			fromPyc = append(fromPyc, from)
+		} else {
+			fromSource = append(fromSource, from)
+		}
+	}
+	if len(fromSource) > 0 || len(fromPyc) < 10 {
+		t.Fatalf("runtime modules compiled from source: %q; loaded from bytecode: %d", fromSource, len(fromPyc))
+	}
+}
+
 func TestInstall_Concurrent(t *testing.T) {
 	home := t.TempDir()
 	const n = 16

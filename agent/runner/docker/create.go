@@ -328,7 +328,7 @@ func filesTar(spec runner.Spec) (io.Reader, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(d.host, path)
-			if rel == StateDirName && e.IsDir() {
+			if e.IsDir() && (rel == StateDirName || e.Name() == runner.BytecodeDirName) {
 				return filepath.SkipDir
 			}
 			name := filepath.ToSlash(filepath.Join(target, rel))

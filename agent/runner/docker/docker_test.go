@@ -147,11 +147,18 @@ func TestRunner_ContainerSettings(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(runtime, "orion", "mod.py"), []byte("x = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The host's bytecode is not copied in (the command fails if it is).
+	if err := os.MkdirAll(filepath.Join(runtime, "orion", runner.BytecodeDirName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(runtime, "orion", runner.BytecodeDirName, "mod.cpython-311.pyc"), []byte("pyc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c := runnertest.NewCollector()
 	spec := runner.Spec{
 		FlowRunID: "settings-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", ""), Epoch: 3,
 		FlowRunName: "brave-fox", FlowName: "etl", DeploymentID: "dep-1", DeploymentName: "nightly",
-		Command: []string{"sh", "-c", `sh flow.sh; cat /orion/runtime/orion/mod.py; id -u; echo result > .orion-result.json; touch /orion/run/ok`},
+		Command: []string{"sh", "-c", `test ! -e /orion/runtime/orion/__pycache__ || exit 9; sh flow.sh; cat /orion/runtime/orion/mod.py; id -u; echo result > .orion-result.json; touch /orion/run/ok`},
 		Env:     []string{"A=1"},
 		Dir:     dir, Output: c.Output, APIURL: "http://127.0.0.1:9",
 		RuntimeDir: runtime, Collect: []string{".orion-result.json", "missing.json"},

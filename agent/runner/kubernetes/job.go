@@ -255,7 +255,7 @@ func listFiles(dir string) ([]file, error) {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		if info.IsDir() {
-			if strings.HasPrefix(rel, ".orion-") && rel != "." {
+			if strings.HasPrefix(rel, ".orion-") && rel != "." || info.Name() == runner.BytecodeDirName {
 				return filepath.SkipDir
 			}
 			return nil

@@ -221,6 +221,9 @@ func TestManifest_Golden(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(rt, "orion", "runtime"), 0o755))
 	must(os.WriteFile(filepath.Join(rt, "orion", "__init__.py"), []byte("# orion\n"), 0o600))
 	must(os.WriteFile(filepath.Join(rt, "orion", "runtime", "run.py"), []byte("# run\n"), 0o600))
+	// The host's bytecode stays out of the ConfigMap (the golden file has none).
+	must(os.MkdirAll(filepath.Join(rt, "orion", runner.BytecodeDirName), 0o755))
+	must(os.WriteFile(filepath.Join(rt, "orion", runner.BytecodeDirName, "__init__.cpython-311.pyc"), []byte("pyc"), 0o600))
 	spec := runner.Spec{
 		FlowRunID: "4b6c0f0e-8d1a-4c35-9a57-1f2e3d4c5b6a", Epoch: 3, FlowRunName: "messy-petrel",
 		FlowName: "hello-world", DeploymentID: "dep-1", DeploymentName: "hello-world-daily",
