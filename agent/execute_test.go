@@ -32,6 +32,11 @@ def hello(name="world"):
 @flow(name="boom")
 def boom():
     raise ValueError("boom")
+
+
+@flow(name="huge")
+def huge():
+    raise ValueError("é" * 60000)
 `
 
 // syncBuffer is an io.Writer that signals each write.
@@ -99,6 +104,8 @@ func TestExecute_Python(t *testing.T) {
 	}{
 		{"completed", "hello", map[string]any{"name": "Orion"}, orionv1.StateType_STATE_TYPE_COMPLETED, "Flow run completed.", 0, "Hello Orion!"},
 		{"raised", "boom", nil, orionv1.StateType_STATE_TYPE_FAILED, "ValueError: boom", 1, "ValueError: boom"},
+		// 120,000 bytes of message: cut to the server's limit, not refused.
+		{"raised a huge message", "huge", nil, orionv1.StateType_STATE_TYPE_FAILED, "ValueError: éé", 1, "ValueError: éé"},
 		{"invalid parameters", "hello", map[string]any{"nope": 1}, orionv1.StateType_STATE_TYPE_FAILED, "invalid parameters", 2, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

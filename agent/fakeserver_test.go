@@ -17,6 +17,7 @@ import (
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/validate"
 
 	"github.com/orion-run/orion/client"
 )
@@ -380,6 +381,9 @@ func (s *fakeAgentService) ReportFlowRunState(_ context.Context, req *agentv1.Re
 	f.record(event{kind: "report", runID: req.GetFlowRunId(), state: req.GetState().GetType(), req: req})
 	hook := f.onReport
 	f.mu.Unlock()
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error()) // as the server refuses it
+	}
 	if hook != nil {
 		if resp, err := hook(req); resp != nil || err != nil {
 			return resp, err

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // fakeFlowRunService serves what Execute needs.
@@ -22,6 +23,9 @@ func (s *fakeFlowRunService) SetFlowRunState(_ context.Context, req *orionv1.Set
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record(event{kind: "set", runID: req.GetFlowRunId(), state: req.GetState().GetType(), req: req})
+	if err := validate.State("state", req.GetState()); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error()) // as the server refuses it
+	}
 	r, ok := f.runs[req.GetFlowRunId()]
 	if !ok {
 		return nil, status.Error(codes.NotFound, "run not found")

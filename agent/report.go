@@ -3,10 +3,13 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	agentv1 "github.com/orion-run/orion/gen/go/orion/agent/v1"
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
@@ -31,6 +34,30 @@ func cancelledState() *orionv1.StateProposal {
 
 func crashedState(msg string) *orionv1.StateProposal {
 	return &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_CRASHED, Message: msg}
+}
+
+// maxStateMessage is the server's limit on a state's message, in bytes
+// (validate.MaxStateMessage; a test keeps the two equal). A proposal with a
+// longer one is refused with InvalidArgument, so a flow that raised an
+// exception carrying a whole document would never have its end recorded.
+const maxStateMessage = 64 << 10
+
+// boundedMessage returns p, or when its message is over maxStateMessage a
+// copy whose message keeps the beginning (the exception's type and text),
+// cut on a character boundary, and says how long the original was.
+func boundedMessage(p *orionv1.StateProposal) *orionv1.StateProposal {
+	msg := p.GetMessage()
+	if len(msg) <= maxStateMessage {
+		return p
+	}
+	note := fmt.Sprintf(" … (cut: the message was %d bytes; %d are kept)", len(msg), maxStateMessage)
+	i := maxStateMessage - len(note)
+	for i > 0 && !utf8.RuneStart(msg[i]) {
+		i-- // do not split a multi-byte character
+	}
+	q := proto.Clone(p).(*orionv1.StateProposal)
+	q.Message = msg[:i] + note
+	return q
 }
 
 // reporter proposes states for one run. The agent reports through its lease
@@ -149,6 +176,7 @@ func proposeState(ctx context.Context, after func(time.Duration) <-chan time.Tim
 	if logs != nil {
 		lines = *logs
 	}
+	p = boundedMessage(p)
 	transitionID := uuid.NewString()
 	bo := newBackoff(200*time.Millisecond, 5*time.Second)
 	serverErrors := 0

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -18,7 +19,43 @@ import (
 
 	"github.com/orion-run/orion/agent/runner"
 	"github.com/orion-run/orion/sdk/python"
+	"github.com/orion-run/orion/server/validate"
 )
+
+// TestBoundedMessage: a state message over the server's limit is cut to it
+// on a character boundary, keeping its beginning and saying how long it was;
+// one within the limit is sent as it is.
+func TestBoundedMessage(t *testing.T) {
+	if maxStateMessage != validate.MaxStateMessage {
+		t.Fatalf("maxStateMessage = %d, the server allows %d", maxStateMessage, validate.MaxStateMessage)
+	}
+	short := &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_FAILED, Message: "ValueError: boom"}
+	if got := boundedMessage(short); got != short {
+		t.Fatalf("a short message was changed: %v", got)
+	}
+	exact := &orionv1.StateProposal{Message: strings.Repeat("x", maxStateMessage)}
+	if got := boundedMessage(exact); got != exact {
+		t.Fatal("a message of exactly the limit was changed")
+	}
+	for _, unit := range []string{"x", "é", "€", "😀"} {
+		long := "ValueError: " + strings.Repeat(unit, 2*maxStateMessage/len(unit))
+		p := &orionv1.StateProposal{Type: orionv1.StateType_STATE_TYPE_FAILED, Message: long}
+		got := boundedMessage(p)
+		m := got.GetMessage()
+		if err := validate.State("state", got); err != nil {
+			t.Fatalf("%q: the server would refuse the cut message: %v", unit, err)
+		}
+		if !utf8.ValidString(m) || !strings.HasPrefix(m, "ValueError: "+unit) || len(m) < maxStateMessage-len(unit)-1-80 {
+			t.Fatalf("%q: cut message of %d bytes, valid %v, starts %q", unit, len(m), utf8.ValidString(m), m[:20])
+		}
+		if want := fmt.Sprintf("(cut: the message was %d bytes; %d are kept)", len(long), maxStateMessage); !strings.HasSuffix(m, want) {
+			t.Fatalf("%q: message ends %q, want %q", unit, m[len(m)-80:], want)
+		}
+		if p.GetMessage() != long || got.GetType() != p.GetType() {
+			t.Fatal("the proposal passed in was modified, or the copy lost its type")
+		}
+	}
+}
 
 func TestMergeEnv(t *testing.T) {
 	got := mergeEnv(

@@ -84,6 +84,26 @@ func TestEndToEnd_DirectFlowCall(t *testing.T) {
 	logs = e.mustRun("flow-run", "logs", byName["Zaphod"]["id"].(string)).stdout
 	assertInOrder(t, logs, "Hello Zaphod!", "Traceback", "ValueError: no greeting for Zaphod")
 
+	// An exception whose message is over the server's 64 KiB limit for a
+	// state still ends the run FAILED, with the message cut (the server
+	// refused the whole final state, and the run stayed RUNNING).
+	huge := filepath.Join(t.TempDir(), "huge.py")
+	script := "from orion import flow\n\n\n@flow\ndef huge():\n    raise ValueError('\u00e9' * 60000)\n\n\nhuge()\n"
+	if err := os.WriteFile(huge, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.with(pp).python(huge); r.code == 0 || strings.Contains(r.stderr, "could not record") {
+		t.Fatalf("huge exception: exit %d\nstderr:\n%.2000s", r.code, r.stderr)
+	}
+	hugeRuns := e.listedRuns("huge")
+	if len(hugeRuns) != 1 {
+		t.Fatalf("want 1 run of flow huge, got %d", len(hugeRuns))
+	}
+	if typ, msg := stateOf(hugeRuns[0]); typ != "STATE_TYPE_FAILED" || !strings.HasPrefix(msg, "ValueError: éé") ||
+		!strings.Contains(msg, "(cut: the message was 120012 bytes)") || len(msg) > 64<<10 {
+		t.Errorf("run of flow huge: state %s, message of %d bytes ending %q", typ, len(msg), msg[max(0, len(msg)-60):])
+	}
+
 	// ORION_TRACKING=0 runs the flow without recording anything.
 	if r := e.with(pp, "ORION_TRACKING=0").python("examples/hello/direct.py", "Ford"); r.code != 0 || strings.Contains(r.stderr, "Created flow run") {
 		t.Fatalf("untracked call: exit %d\nstderr:\n%s", r.code, r.stderr)

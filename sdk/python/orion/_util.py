@@ -81,6 +81,18 @@ def is_plain_json(value, _depth=0):
     return False
 
 
+def cap_utf8(text, limit, note):
+    """``text`` if its UTF-8 encoding fits in ``limit`` bytes, else its
+    beginning, cut on a character boundary, followed by ``note`` (formatted
+    with the original length in bytes), all within ``limit`` bytes."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    suffix = note % len(data)
+    room = limit - len(suffix.encode("utf-8"))
+    return data[:room].decode("utf-8", "ignore") + suffix
+
+
 def _is_instance(value, module, name):
     """isinstance(value, module.name), without importing ``module``."""
     mod = sys.modules.get(module)

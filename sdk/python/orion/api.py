@@ -13,6 +13,8 @@ import json
 import os
 import urllib.parse
 
+from orion._util import cap_utf8
+
 # ssl and urllib.request (with http.client and email) are imported when a
 # Client is made, uuid when a state is proposed: importing orion (every
 # deployment load, every flow run) does not pay for them.
@@ -20,6 +22,10 @@ import urllib.parse
 __all__ = ["APIError", "Client", "DEFAULT_API_URL", "api_url_from_env", "timestamp"]
 
 DEFAULT_API_URL = "http://127.0.0.1:4200"
+
+# The server's limit on a state's message, in bytes (validate.MaxStateMessage):
+# a longer one (an exception carrying a whole document) is cut, not refused.
+MAX_STATE_MESSAGE_BYTES = 64 << 10
 
 
 class APIError(Exception):
@@ -152,8 +158,9 @@ class Client:
         """
         import uuid
 
+        message = cap_utf8(message or "", MAX_STATE_MESSAGE_BYTES, " ... (cut: the message was %d bytes)")
         body = {
-            "state": {"type": state_type, "message": message or ""},
+            "state": {"type": state_type, "message": message},
             "transition_id": transition_id or str(uuid.uuid4()),
         }
         if name:

@@ -35,7 +35,7 @@ import threading
 import time
 
 from orion import _context
-from orion._util import to_jsonable
+from orion._util import cap_utf8, to_jsonable
 from orion.loggers import _LOGGER_NAME as _RUN_LOGGER
 from orion.api import DEFAULT_API_URL, APIError, Client, api_url_from_env, timestamp
 
@@ -129,10 +129,7 @@ def json_parameters(parameters):
 
 
 def _cap(message):
-    data = message.encode("utf-8", "replace")
-    if len(data) <= MAX_MESSAGE_BYTES:
-        return message
-    return data[: MAX_MESSAGE_BYTES - 16].decode("utf-8", "ignore") + " ...[truncated]"
+    return cap_utf8(message, MAX_MESSAGE_BYTES, " ...[truncated: %d bytes]")
 
 
 class _LogShipper:

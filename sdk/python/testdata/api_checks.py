@@ -221,6 +221,19 @@ expect_error(ValueError, "`image_pull_policy`", DockerFlowRunner, image_pull_pol
 expect_error(ValueError, "`env`", SubprocessFlowRunner, env={"A": None})
 expect_error(ValueError, "`stream_output`", SubprocessFlowRunner, stream_output="yes")
 
+# -- cutting text to a byte limit (state messages, log lines) ---------------------------
+from orion._util import cap_utf8
+
+assert cap_utf8("short", 10, " (%d)") == "short"
+assert cap_utf8("x" * 10, 10, " (%d)") == "x" * 10
+for unit in ("x", "\u00e9", "\u20ac", "\U0001F600"):
+    text = "ValueError: " + unit * 1000
+    cut = cap_utf8(text, 500, " ... (cut: the message was %d bytes)")
+    assert len(cut.encode("utf-8")) <= 500, (unit, len(cut.encode("utf-8")))
+    assert len(cut.encode("utf-8")) > 500 - 4 - 40, (unit, len(cut.encode("utf-8")))
+    assert cut.startswith("ValueError: " + unit), cut[:20]
+    assert cut.endswith(" ... (cut: the message was %d bytes)" % len(text.encode("utf-8"))), cut[-50:]
+
 # -- JSON conversion of spec parameters -------------------------------------------------
 import decimal
 import enum
