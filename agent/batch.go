@@ -29,19 +29,24 @@ const (
 // while an earlier batch is in flight go together in the next
 // ClaimFlowRuns or ReportFlowRunStates. Otherwise, or once the server
 // answered a batch UNIMPLEMENTED (an older server was started in its
-// place), each call goes on its own. Either way a caller gets the answer or
-// the error its own call would have had.
+// place), each call goes on its own until the agent registers again. Either
+// way a caller gets the answer or the error its own call would have had.
 type calls struct {
-	agent     agentv1.AgentServiceClient
-	batches   func() bool // the server said it serves batches
-	unbatched atomic.Bool // a batch was answered UNIMPLEMENTED
-	claims    *batcher[*agentv1.ClaimFlowRunRequest, *agentv1.ClaimFlowRunResponse]
-	reports   *batcher[*agentv1.ReportFlowRunStateRequest, *agentv1.ReportFlowRunStateResponse]
+	agent agentv1.AgentServiceClient
+	// batches reports whether the server of the current registration said
+	// it serves batches, and that registration's number (from 1).
+	batches func() (bool, uint64)
+	// unbatchedIn is the registration in which a batch was answered
+	// UNIMPLEMENTED (0: none was). A later registration, with a server that
+	// says it serves batches, batches again.
+	unbatchedIn atomic.Uint64
+	claims      *batcher[*agentv1.ClaimFlowRunRequest, *agentv1.ClaimFlowRunResponse]
+	reports     *batcher[*agentv1.ReportFlowRunStateRequest, *agentv1.ReportFlowRunStateResponse]
 }
 
 // newCalls returns the calls of an agent; base is the context of batched
 // calls (the agent's life).
-func newCalls(base context.Context, agent agentv1.AgentServiceClient, batches func() bool) *calls {
+func newCalls(base context.Context, agent agentv1.AgentServiceClient, batches func() (bool, uint64)) *calls {
 	c := &calls{agent: agent, batches: batches}
 	c.claims = newBatcher(base, func(ctx context.Context, reqs []*agentv1.ClaimFlowRunRequest) []result[*agentv1.ClaimFlowRunResponse] {
 		resp, err := agent.ClaimFlowRuns(ctx, &agentv1.ClaimFlowRunsRequest{Claims: reqs})
@@ -60,7 +65,16 @@ func newCalls(base context.Context, agent agentv1.AgentServiceClient, batches fu
 	return c
 }
 
-func (c *calls) batched() bool { return c.batches() && !c.unbatched.Load() }
+func (c *calls) batched() bool {
+	ok, registration := c.batches()
+	return ok && c.unbatchedIn.Load() != registration
+}
+
+// unbatched reports whether batching stopped in the current registration.
+func (c *calls) unbatched() bool {
+	_, registration := c.batches()
+	return c.unbatchedIn.Load() == registration
+}
 
 func (c *calls) claim(ctx context.Context, req *agentv1.ClaimFlowRunRequest) (*agentv1.ClaimFlowRunResponse, error) {
 	if !c.batched() {
@@ -83,8 +97,9 @@ func (c *calls) wait() {
 }
 
 // failed answers the calls of a batch that failed as a whole. When the
-// server does not serve batches, batching stops and each call is made on
-// its own; otherwise each has the batch's error.
+// server does not serve batches, batching stops for the current
+// registration and each call is made on its own; otherwise each has the
+// batch's error.
 func failed[Req, Resp any](ctx context.Context, c *calls, err error, reqs []Req, one func(context.Context, Req, ...grpc.CallOption) (Resp, error)) []result[Resp] {
 	out := make([]result[Resp], len(reqs))
 	if client.Code(err) != codes.Unimplemented {
@@ -93,7 +108,8 @@ func failed[Req, Resp any](ctx context.Context, c *calls, err error, reqs []Req,
 		}
 		return out
 	}
-	c.unbatched.Store(true)
+	_, registration := c.batches()
+	c.unbatchedIn.Store(registration)
 	for i, req := range reqs {
 		out[i].resp, out[i].err = one(ctx, req)
 	}

@@ -211,9 +211,50 @@ func TestAgent_BatchedCallsFallBack(t *testing.T) {
 			if (served > 0) != tc.wantBatches {
 				t.Fatalf("%d batches served, want some: %v", served, tc.wantBatches)
 			}
-			if e.agent.calls.unbatched.Load() != tc.wantFallback {
-				t.Fatalf("agent fell back to single calls: %v, want %v", e.agent.calls.unbatched.Load(), tc.wantFallback)
+			if e.agent.calls.unbatched() != tc.wantFallback {
+				t.Fatalf("agent fell back to single calls: %v, want %v", e.agent.calls.unbatched(), tc.wantFallback)
 			}
 		})
+	}
+}
+
+// TestAgent_BatchesAgainAfterReregistering: the fall-back to single calls
+// lasts for one registration. When the server that answered UNIMPLEMENTED
+// is replaced by one that serves batches again (a restart: it forgets the
+// agent, which registers again), the agent batches again.
+func TestAgent_BatchesAgainAfterReregistering(t *testing.T) {
+	e := newEnv(t, nil)
+	e.f.batchesGone = true
+	for _, id := range []string{"run-1", "run-2"} {
+		e.f.addRun(id, noopDep(), nil)
+	}
+	s := e.start()
+	e.f.offer(t, s, "run-1")
+	awaitFinal(t, e.f, "run-1")
+	if !e.agent.calls.unbatched() {
+		t.Fatal("the agent did not fall back to single calls")
+	}
+
+	e.f.mu.Lock()
+	e.f.batchesGone = false
+	e.f.mu.Unlock()
+	e.f.forgetAgents()
+	s.kill <- errNotFound
+	s = e.f.nextStream(t)
+	e.f.offer(t, s, "run-2")
+	awaitFinal(t, e.f, "run-2")
+	e.stop()
+
+	if e.agent.calls.unbatched() {
+		t.Fatal("the agent still makes single calls after registering with a server that serves batches")
+	}
+	e.f.mu.Lock()
+	served := len(e.f.batchSizes["claims"]) + len(e.f.batchSizes["reports"])
+	e.f.mu.Unlock()
+	if served == 0 {
+		t.Fatal("no batch was served after the agent registered again")
+	}
+	if got := fmt.Sprint(stateTypes(reports(e.f.snapshot(), "run-2"))); got != "[STATE_TYPE_RUNNING STATE_TYPE_COMPLETED]" {
+		t.Fatalf("run-2 reports %s", got)
 	}
 }

@@ -37,6 +37,8 @@ type session struct {
 	lease      time.Duration
 	reportLogs bool // the server stores log lines sent with a state report
 	batchCalls bool // the server serves ClaimFlowRuns and ReportFlowRunStates
+	// registrations counts the successful registrations.
+	registrations uint64
 	// probed records each infrastructure type's last availability.
 	probed map[string]bool
 }
@@ -89,6 +91,7 @@ func (s *session) ensure(ctx context.Context) (string, error) {
 	s.id, s.registered = resp.GetAgentId(), true
 	s.reportLogs = resp.GetReportLogs()
 	s.batchCalls = resp.GetBatchCalls()
+	s.registrations++
 	if d := resp.GetHeartbeatInterval().AsDuration(); d > 0 {
 		s.heartbeat = d
 	}
@@ -173,11 +176,12 @@ func (s *session) reportsLogs() bool {
 }
 
 // batchesCalls reports whether the server serves batched claims and
-// reports (RegisterAgentResponse.batch_calls).
-func (s *session) batchesCalls() bool {
+// reports (RegisterAgentResponse.batch_calls), and the number of the
+// registration that said so.
+func (s *session) batchesCalls() (bool, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.batchCalls
+	return s.batchCalls, s.registrations
 }
 
 func (s *session) heartbeatInterval() time.Duration {
