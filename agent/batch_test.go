@@ -15,6 +15,7 @@ import (
 	orionv1 "github.com/orion-run/orion/gen/go/orion/v1"
 
 	"github.com/orion-run/orion/client"
+	"github.com/orion-run/orion/server/validate"
 )
 
 // echoBatcher is a batcher whose batches answer each claim with a response
@@ -91,6 +92,9 @@ func TestBatcher_CoalescesWhileInFlight(t *testing.T) {
 // TestBatcher_Bounds: a batch carries at most maxBatchCalls calls and
 // maxBatchBytes, and a call bigger than that still goes, alone.
 func TestBatcher_Bounds(t *testing.T) {
+	if maxBatchCalls != validate.MaxBatchCalls {
+		t.Fatalf("maxBatchCalls = %d, the server takes %d", maxBatchCalls, validate.MaxBatchCalls)
+	}
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
 		e := newEchoBatcher(t.Context(), gate)
