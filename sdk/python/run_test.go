@@ -210,6 +210,15 @@ func TestRun_SeparateFlowFile(t *testing.T) {
 	}
 }
 
+// TestRun_ResultFile runs testdata/result_checks.py: the result file's
+// bound ($ORION_RESULT_MAX_BYTES) and its write in place on a mount point.
+func TestRun_ResultFile(t *testing.T) {
+	requirePython(t)
+	if got := strings.TrimSpace(runPython(t, testdata(t, "result_checks.py"))); got != "ok" {
+		t.Fatalf("result_checks.py printed %q", got)
+	}
+}
+
 // TestRun_StartImportsLittle: starting a flow run imports neither asyncio
 // (only an async flow needs it) nor the HTTP client's ssl and
 // urllib.request (only a tracked direct call needs them), nor hashlib

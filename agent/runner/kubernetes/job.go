@@ -151,10 +151,19 @@ func Manifest(spec runner.Spec) (*batchv1.Job, *corev1.ConfigMap, error) {
 		cm.BinaryData = nil
 	}
 
-	env := make([]corev1.EnvVar, 0, len(spec.Env))
+	env := make([]corev1.EnvVar, 0, len(spec.Env)+1)
 	for _, kv := range spec.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
+	}
+	// The file to collect comes back as the container's termination
+	// message: the kubelet reads it when the container ends and keeps at
+	// most maxTerminationMessage bytes of it, which the Python runtime
+	// writes its result within.
+	var terminationPath string
+	if name, ok := collected(spec.Collect); ok {
+		terminationPath = runner.ContainerWorkDir + "/" + name
+		env = append(env, corev1.EnvVar{Name: envResultMaxBytes, Value: strconv.Itoa(maxTerminationMessage)})
 	}
 	res, err := requirements(cfg.Resources)
 	if err != nil {
@@ -196,6 +205,9 @@ func Manifest(spec runner.Spec) (*batchv1.Job, *corev1.ConfigMap, error) {
 						Env:             env,
 						Resources:       res,
 						VolumeMounts:    mounts,
+						// Empty: the default, /dev/termination-log.
+						TerminationMessagePath:   terminationPath,
+						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 					}},
 					Volumes: volumes,
 				},
@@ -203,6 +215,37 @@ func Manifest(spec runner.Spec) (*batchv1.Job, *corev1.ConfigMap, error) {
 		},
 	}
 	return job, cm, nil
+}
+
+// maxTerminationMessage is what the kubelet keeps of a container's
+// termination message, in bytes; envResultMaxBytes tells the Python
+// runtime to write its result file within it.
+const (
+	maxTerminationMessage = 4096
+	envResultMaxBytes     = "ORION_RESULT_MAX_BYTES"
+)
+
+// collected is the file of Spec.Collect that comes back from the pod: a
+// container has one termination message, so the first name, when it is a
+// plain file name.
+func collected(names []string) (string, bool) {
+	if len(names) == 0 {
+		return "", false
+	}
+	name := names[0]
+	return name, name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
+}
+
+// collectedFrom is the name of the collected file a pod's flow container
+// has as its termination message path, if it has one: a restarted agent
+// reads it from the pod it finds.
+func collectedFrom(pod *corev1.Pod) (string, bool) {
+	for _, c := range pod.Spec.Containers {
+		if c.Name == ContainerName {
+			return collected([]string{strings.TrimPrefix(c.TerminationMessagePath, runner.ContainerWorkDir+"/")})
+		}
+	}
+	return "", false
 }
 
 // requirements converts infra resources into Kubernetes quantities.

@@ -343,7 +343,8 @@ func (k *kubelet) startPod(job *batchv1.Job) {
 				cur.Status.Phase, reason = corev1.PodFailed, "Error"
 			}
 			cur.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: ContainerName,
-				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason}}}}
+				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason,
+					Message: terminationMessage(c, dir)}}}}
 			k.update(cur)
 			cond := batchv1.JobComplete
 			if code != 0 {
@@ -356,6 +357,21 @@ func (k *kubelet) startPod(job *batchv1.Job) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// terminationMessage is what the kubelet reports of a terminated
+// container's termination message file (policy File): at most 4096 bytes
+// of it. Only paths in the working directory are simulated.
+func terminationMessage(c corev1.Container, dir string) string {
+	rel, ok := strings.CutPrefix(c.TerminationMessagePath, runner.ContainerWorkDir+"/")
+	if !ok {
+		return ""
+	}
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		return ""
+	}
+	return string(b[:min(len(b), 4096)])
+}
 
 // terminate stops a pod's process as the kubelet does: SIGTERM, SIGKILL
 // after grace, then removes the pod once its termination was recorded.

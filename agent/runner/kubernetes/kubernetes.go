@@ -17,7 +17,11 @@
 // log (stdout and stderr merged: the pod log API has one stream) with
 // timestamps, recording the position so a restarted agent resumes after
 // the last recorded line, and watches the pod until its container
-// terminates. Stop deletes the pod with the grace period and the Job with
+// terminates. The first file of Spec.Collect (the Python result file) is
+// the container's termination message file, so it comes back with the
+// container's terminated state (at most 4096 bytes, which the container is
+// told in ORION_RESULT_MAX_BYTES); the others are not collected. Stop
+// deletes the pod with the grace period and the Job with
 // foreground propagation. A finished Job and its ConfigMap are deleted
 // once the exit code and output are collected, unless auto_remove is false
 // (then the TTL removes them).

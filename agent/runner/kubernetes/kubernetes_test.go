@@ -204,6 +204,49 @@ func TestRunner_JobVanishes(t *testing.T) {
 	})
 }
 
+// TestRunner_CollectsTheResultFile: the file named by Spec.Collect comes
+// back as the container's termination message, and the container is told
+// the bound it must write within.
+func TestRunner_CollectsTheResultFile(t *testing.T) {
+	eachCluster(t, func(t *testing.T, k *kubelet, cl Cluster) {
+		r := New(Config{Cluster: cl})
+		result := `{"state": "FAILED", "message": "ValueError: boom"}`
+		spec := startSpec(t, nil, `test "$ORION_RESULT_MAX_BYTES" = 4096 || exit 9; echo '`+result+`' > .orion-result.json; exit 1`, nil)
+		spec.Collect = []string{".orion-result.json"}
+		h, err := r.Start(runnertest.Ctx(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release(h)
+		res, err := r.Wait(runnertest.Ctx(t), h)
+		if err != nil || res.ExitCode != 1 {
+			t.Fatalf("result %s %v, want exit code 1", res, err)
+		}
+		b, err := os.ReadFile(filepath.Join(spec.Dir, ".orion-result.json"))
+		if err != nil || strings.TrimSpace(string(b)) != result {
+			t.Fatalf("collected %q, %v; want %s", b, err, result)
+		}
+	})
+}
+
+// TestRunner_CollectsNothingUnasked: without Spec.Collect (or when the
+// container wrote nothing), no file appears in the run's directory.
+func TestRunner_CollectsNothingUnasked(t *testing.T) {
+	r := New(Config{Cluster: newKubelet(t).cluster()})
+	spec := startSpec(t, nil, `echo '{}' > .orion-result.json`, nil)
+	h, err := r.Start(runnertest.Ctx(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release(h)
+	if res, err := r.Wait(runnertest.Ctx(t), h); err != nil || !res.Success() {
+		t.Fatalf("result %s %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(spec.Dir, ".orion-result.json")); !os.IsNotExist(err) {
+		t.Fatalf("a file was collected without Spec.Collect: %v", err)
+	}
+}
+
 // TestManifest_Golden compares the generated Job and ConfigMap with
 // testdata/*.golden.yaml (go test -run Golden -update rewrites them).
 func TestManifest_Golden(t *testing.T) {
@@ -229,7 +272,7 @@ func TestManifest_Golden(t *testing.T) {
 		FlowName: "hello-world", DeploymentID: "dep-1", DeploymentName: "hello-world-daily",
 		Command: []string{"python3", "-u", "-m", "orion.runtime.run", "--flow-file", "/orion/run/flow.py"},
 		Env:     []string{"ORION_API_URL=http://orion:4200", "PYTHONPATH=/orion/runtime"},
-		Dir:     dir, RuntimeDir: rt,
+		Dir:     dir, RuntimeDir: rt, Collect: []string{".orion-result.json"},
 		Infra: k8sInfra(t, map[string]any{
 			"image": "python:3.12-slim", "namespace": "flows", "labels": map[string]any{"team": "data"},
 			"image_pull_policy": "IfNotPresent", "service_account_name": "orion-flows",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -204,6 +205,19 @@ func (p *run) supervise(ld *stamped.Delivery) {
 	p.exit.End(p.collectExit(ld))
 }
 
+// collect writes the termination message of a pod's flow container into
+// the run's directory, as the file the Job's container spec says it is
+// (collectedFrom). A container that wrote none leaves no file.
+func (p *run) collect(pod *corev1.Pod, t *corev1.ContainerStateTerminated) {
+	name, ok := collectedFrom(pod)
+	if !ok || t.Message == "" || startFailures[t.Reason] {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(p.data.Dir, name), []byte(t.Message), 0o600); err != nil {
+		p.log.Warn("cannot write the collected file", "file", name, "error", err)
+	}
+}
+
 func (p *run) collectExit(ld *stamped.Delivery) runner.ExitResult {
 	logsDone := make(chan struct{})
 	podName := make(chan string, 1)
@@ -225,6 +239,7 @@ func (p *run) collectExit(ld *stamped.Delivery) runner.ExitResult {
 		}
 		if st != nil && st.State.Terminated != nil {
 			t := st.State.Terminated
+			p.collect(pod, t)
 			r := runner.ExitResult{ExitCode: int(t.ExitCode)}
 			switch {
 			case t.Reason == "OOMKilled":

@@ -15,7 +15,10 @@ Steps:
    function's signature (unknown names, missing required ones).
 3. Call the function (``async def`` flows are run with ``asyncio.run``).
 
-Exit codes and the result file (written atomically: temp file + os.replace)::
+Exit codes and the result file (written atomically: temp file + os.replace;
+in place when the path is a mount point, such as the termination message
+file Kubernetes mounts; at most ``$ORION_RESULT_MAX_BYTES`` bytes when that
+is set, the message and result being cut to fit)::
 
     0  {"state": "COMPLETED", "message": "Flow run completed.", "result": "<repr, max 1000 chars>"}
     1  {"state": "FAILED", "message": "<ExcType>: <msg>"}              flow raised; traceback on stderr
@@ -27,6 +30,7 @@ Orchestration (states on the server, retries) is the caller's job.
 """
 
 import argparse
+import errno
 import inspect
 import json
 import os
@@ -38,6 +42,9 @@ from orion.runtime.scripts import FlowLoadError, exception_summary, format_user_
 
 RUN_NAME = "__orion_flow__"
 RESULT_REPR_LIMIT = 1000
+# Set by runners that can bring back only so much of the result file (the
+# Kubernetes runner: a termination message keeps at most 4096 bytes).
+RESULT_MAX_BYTES_ENV = "ORION_RESULT_MAX_BYTES"
 
 EXIT_COMPLETED = 0
 EXIT_FAILED = 1
@@ -112,20 +119,57 @@ def read_parameters(path):
     return data
 
 
+def encode_result(result, max_bytes=None):
+    """``result`` as one line of JSON, within ``max_bytes`` when given: the
+    result's repr, then the message, are halved (keeping their beginning)
+    until the line fits."""
+    result = dict(result)
+    data = (json.dumps(result, ensure_ascii=True) + "\n").encode("ascii")
+    while max_bytes and len(data) > max_bytes:
+        for key in ("result", "message"):
+            text = result.get(key)
+            if isinstance(text, str) and len(text) > 16:
+                result[key] = text[: len(text) // 2] + " ... (cut)"
+                break
+        else:
+            break  # nothing left to cut: the state alone
+        data = (json.dumps(result, ensure_ascii=True) + "\n").encode("ascii")
+    return data
+
+
+def _max_result_bytes():
+    try:
+        return max(0, int(os.environ.get(RESULT_MAX_BYTES_ENV, "0")))
+    except ValueError:
+        return 0
+
+
 def write_result(path, result):
-    """Write ``result`` as JSON to ``path`` atomically (no-op without path)."""
+    """Write ``result`` as JSON to ``path`` atomically (no-op without path).
+
+    When the rename is refused because ``path`` is a mount point (the file
+    Kubernetes mounts for a container's termination message), the file is
+    written in place: it is read only after the process has ended.
+    """
     if not path:
         return
+    data = encode_result(result, _max_result_bytes())
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".orion-result-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(result, f, ensure_ascii=True)
-            f.write("\n")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno not in (errno.EBUSY, errno.EXDEV):
+                raise
+            os.unlink(tmp)
+            with open(path, "wb") as f:
+                f.write(data)
     except BaseException:
         try:
             os.unlink(tmp)
