@@ -88,7 +88,7 @@ type Runner struct {
 
 	mu       sync.Mutex
 	runs     map[string]*run        // by container name (Handle.ID)
-	starting map[string]*sync.Mutex // serializes Starts of one container
+	starting map[string]*containerLock // serializes Start and Reattach of one container
 }
 
 var (
@@ -105,7 +105,7 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Runner{cfg: cfg, log: log.Named("docker"), runs: make(map[string]*run), starting: make(map[string]*sync.Mutex)}
+	return &Runner{cfg: cfg, log: log.Named("docker"), runs: make(map[string]*run), starting: make(map[string]*containerLock)}
 }
 
 // client returns the engine client, dialing it once.
@@ -194,22 +194,7 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		spec.Infra, _ = infra.Parse(&orionv1.Infrastructure{Type: infra.TypeDocker})
 	}
 	name := ContainerName(spec.FlowRunID, spec.Epoch)
-	// One Start per container at a time, without holding r.mu through an
-	// image pull: Wait and Stop of other runs must not wait for it.
-	r.mu.Lock()
-	sl, ok := r.starting[name]
-	if !ok {
-		sl = &sync.Mutex{}
-		r.starting[name] = sl
-	}
-	r.mu.Unlock()
-	sl.Lock()
-	defer func() {
-		sl.Unlock()
-		r.mu.Lock()
-		delete(r.starting, name)
-		r.mu.Unlock()
-	}()
+	defer r.exclusive(name)()
 	r.mu.Lock()
 	p, ok := r.runs[name]
 	r.mu.Unlock()
@@ -248,12 +233,44 @@ func (r *Runner) Start(ctx context.Context, spec runner.Spec) (runner.Handle, er
 		}
 	}
 	p = newRun(d, spec.Infra.Docker.AutoRemove, spec.Collect)
-	r.mu.Lock()
-	r.runs[name] = p
-	r.mu.Unlock()
+	r.add(name, p)
 	go p.supervise(cli, stamped.NewDelivery(stateDir, spec.Output, spec.Sync), log)
 	log.Debug("container started", "container_id", id)
 	return p.handle, nil
+}
+
+// containerLock is held by the one Start or Reattach of a container in
+// progress (a one-slot semaphore); users counts those holding or waiting
+// for it.
+type containerLock struct {
+	held  chan struct{}
+	users int
+}
+
+// exclusive lets one Start or Reattach of the named container run at a
+// time, without holding r.mu through calls to the engine (an image pull,
+// an inspect): Wait, Stop and the other containers' Start and Reattach do
+// not wait for them. It returns the unlock. The lock stays in r.starting
+// while anyone waits for it, so a newcomer always queues behind the same
+// one.
+func (r *Runner) exclusive(name string) func() {
+	r.mu.Lock()
+	l, ok := r.starting[name]
+	if !ok {
+		l = &containerLock{held: make(chan struct{}, 1)}
+		r.starting[name] = l
+	}
+	l.users++
+	r.mu.Unlock()
+	l.held <- struct{}{}
+	return func() {
+		<-l.held
+		r.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(r.starting, name)
+		}
+		r.mu.Unlock()
+	}
 }
 
 func (r *Runner) lookup(h runner.Handle) (*run, error) {
@@ -317,16 +334,18 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 	if err != nil {
 		return err
 	}
+	defer r.exclusive(h.ID)()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.runs[h.ID]; ok {
+	_, ok := r.runs[h.ID]
+	r.mu.Unlock()
+	if ok {
 		return nil
 	}
 	stateDir := filepath.Join(d.Dir, StateDirName)
 	if res, ok := stamped.ReadExit(stateDir); ok {
 		p := newRun(d, false, nil)
 		p.exit = outcome.Recorded(res)
-		r.runs[h.ID] = p
+		r.add(h.ID, p)
 		return nil
 	}
 	cli, err := r.client()
@@ -354,9 +373,16 @@ func (r *Runner) Reattach(ctx context.Context, h runner.Handle, out runner.Outpu
 		_ = json.Unmarshal([]byte(info.Config.Labels[labelCollect]), &collect)
 	}
 	p := newRun(d, autoRemove, collect)
-	r.runs[h.ID] = p
+	r.add(h.ID, p)
 	go p.supervise(cli, stamped.NewDelivery(stateDir, out, sync), r.log.With("flow_run_id", d.FlowRunID, "container", d.Name))
 	return nil
+}
+
+// add records a started or reattached run.
+func (r *Runner) add(name string, p *run) {
+	r.mu.Lock()
+	r.runs[name] = p
+	r.mu.Unlock()
 }
 
 // Locate returns the handle recorded in workdir's state directory, for a
