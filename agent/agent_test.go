@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -352,6 +353,49 @@ func TestAgent_RegistersOnlyAvailableInfrastructure(t *testing.T) {
 			got := strings.Join(ev.req.(*agentv1.RegisterAgentRequest).GetInfrastructureTypes(), ",")
 			if got != "kubernetes,subprocess" {
 				t.Fatalf("registered infrastructure types %q, want kubernetes,subprocess", got)
+			}
+			return
+		}
+	}
+	t.Fatal("the agent did not register")
+}
+
+// rendezvousRunner is a runner whose probe answers only once every other
+// rendezvousRunner's probe has started: probes made one after another
+// would each time out.
+type rendezvousRunner struct {
+	runner.Noop
+	started *sync.WaitGroup
+}
+
+func (p rendezvousRunner) Available(ctx context.Context) error {
+	p.started.Done()
+	all := make(chan struct{})
+	go func() { p.started.Wait(); close(all) }()
+	select {
+	case <-all:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("the other probes did not start: %w", ctx.Err())
+	}
+}
+
+// TestAgent_ProbesInfrastructureAtOnce: the availability probes run
+// together, so unanswered ones cost one timeout, not one each.
+func TestAgent_ProbesInfrastructureAtOnce(t *testing.T) {
+	var started sync.WaitGroup
+	started.Add(2)
+	e := newEnv(t, func(c *Config) {
+		c.Runners = runner.NewRegistry()
+		c.Runners.Register("docker", rendezvousRunner{started: &started})
+		c.Runners.Register("kubernetes", rendezvousRunner{started: &started})
+	})
+	e.start()
+	e.stop()
+	for _, ev := range e.f.snapshot() {
+		if ev.kind == "register" {
+			if got := strings.Join(ev.req.(*agentv1.RegisterAgentRequest).GetInfrastructureTypes(), ","); got != "docker,kubernetes" {
+				t.Fatalf("registered infrastructure types %q, want docker,kubernetes", got)
 			}
 			return
 		}

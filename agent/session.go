@@ -111,17 +111,33 @@ const probeTimeout = 3 * time.Second
 // runs of the types it registered, so a docker run goes to an agent that
 // has Docker. Checked at every (re-)registration; changes are logged.
 func (s *session) availableTypes(ctx context.Context) []string {
-	var types []string
-	for _, typ := range s.a.cfg.Runners.Types() {
+	// The probes run at once: an engine and a cluster that do not answer
+	// cost one probeTimeout, not one each.
+	all := s.a.cfg.Runners.Types()
+	known := make([]bool, len(all))
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, typ := range all {
 		rn, err := s.a.cfg.Runners.Get(typ)
 		if err != nil {
 			continue
 		}
+		known[i] = true
 		if p, ok := rn.(runner.Prober); ok {
-			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-			err = p.Available(pctx)
-			cancel()
+			wg.Go(func() {
+				pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+				defer cancel()
+				errs[i] = p.Available(pctx)
+			})
 		}
+	}
+	wg.Wait()
+	var types []string
+	for i, typ := range all {
+		if !known[i] {
+			continue
+		}
+		err := errs[i]
 		s.mu.Lock()
 		was, seen := s.probed[typ]
 		if s.probed == nil {
