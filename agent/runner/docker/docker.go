@@ -87,7 +87,7 @@ type Runner struct {
 	cliErr  error
 
 	mu       sync.Mutex
-	runs     map[string]*run        // by container name (Handle.ID)
+	runs     map[string]*run           // by container name (Handle.ID)
 	starting map[string]*containerLock // serializes Start and Reattach of one container
 }
 
