@@ -229,11 +229,10 @@ const (
 // container has one termination message, so the first name, when it is a
 // plain file name.
 func collected(names []string) (string, bool) {
-	if len(names) == 0 {
+	if len(names) == 0 || !plainFileName(names[0]) {
 		return "", false
 	}
-	name := names[0]
-	return name, name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
+	return names[0], true
 }
 
 // collectedFrom is the name of the collected file a pod's flow container
@@ -242,10 +241,16 @@ func collected(names []string) (string, bool) {
 func collectedFrom(pod *corev1.Pod) (string, bool) {
 	for _, c := range pod.Spec.Containers {
 		if c.Name == ContainerName {
-			return collected([]string{strings.TrimPrefix(c.TerminationMessagePath, runner.ContainerWorkDir+"/")})
+			name, ok := strings.CutPrefix(c.TerminationMessagePath, runner.ContainerWorkDir+"/")
+			return name, ok && plainFileName(name)
 		}
 	}
 	return "", false
+}
+
+// plainFileName reports whether name is a file name without a directory.
+func plainFileName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
 }
 
 // requirements converts infra resources into Kubernetes quantities.

@@ -128,10 +128,6 @@ def json_parameters(parameters):
 # Log shipping
 
 
-def _cap(message):
-    return cap_utf8(message, MAX_MESSAGE_BYTES, " ...[truncated: %d bytes]")
-
-
 class _LogShipper:
     """Queues log entries and sends them in batches from a background thread."""
 
@@ -150,7 +146,7 @@ class _LogShipper:
             "flow_run_id": self.flow_run_id,
             "level": int(level),
             "name": name,
-            "message": _cap(message),
+            "message": cap_utf8(message, MAX_MESSAGE_BYTES, " ...[truncated: %d bytes]"),
             "timestamp": timestamp(when),
         }
         with self._cond:

@@ -124,7 +124,11 @@ def encode_result(result, max_bytes=None):
     result's repr, then the message, are halved (keeping their beginning)
     until the line fits."""
     result = dict(result)
-    data = (json.dumps(result, ensure_ascii=True) + "\n").encode("ascii")
+
+    def line():
+        return (json.dumps(result, ensure_ascii=True) + "\n").encode("ascii")
+
+    data = line()
     while max_bytes and len(data) > max_bytes:
         for key in ("result", "message"):
             text = result.get(key)
@@ -133,7 +137,7 @@ def encode_result(result, max_bytes=None):
                 break
         else:
             break  # nothing left to cut: the state alone
-        data = (json.dumps(result, ensure_ascii=True) + "\n").encode("ascii")
+        data = line()
     return data
 
 
